@@ -1,0 +1,48 @@
+# agentgym-nb: the two commands of the README, and the pieces they are made of.
+# `make quickstart` installs and runs the main job on the embedded CPU default;
+# `make test` installs and runs every check CI runs.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PRESET ?= default
+STAMP := $(VENV)/.installed
+
+.PHONY: install quickstart test export-check readme nbtest pytest bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -c requirements.lock -e ".[dev]"
+	touch $(STAMP)
+
+quickstart: install
+	$(BIN)/agentgym-nb quickstart --preset $(PRESET)
+
+# nbs/ is the source: exporting must leave agentgym_nb/ exactly as committed.
+export-check: install
+	$(BIN)/nbdev-export
+	@if [ -n "$$(git status --porcelain -- agentgym_nb)" ]; then \
+	  git status --porcelain -- agentgym_nb; \
+	  echo "nbdev-export changed agentgym_nb/: the package and nbs/ disagree (nbs/ is the source)"; exit 1; fi
+	$(BIN)/python .ci/render_readme.py --check
+
+readme: install
+	$(BIN)/python .ci/render_readme.py
+
+nbtest: install
+	$(BIN)/nbdev-test --n-workers 2
+
+# pytest's exit 5 means no test was selected: not a failure of the suite.
+pytest: install
+	$(BIN)/python -m pytest tests/ -q -p no:cacheprovider; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests selected"; exit 0; fi; exit $$rc
+
+test: export-check nbtest pytest
+
+bench: install
+	$(BIN)/agentgym-nb bench envs --env maze --sessions 1,64 --seconds 5 --json
+
+clean:
+	rm -rf $(VENV) _proc _docs

@@ -1,0 +1,51 @@
+"""The `agentgym-nb` command, as a user runs it: a subprocess whose last line is JSON."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+import agentgym_nb
+
+
+def cli(*args, timeout=600):
+    p = subprocess.run([sys.executable, "-m", "agentgym_nb.cli", *args], capture_output=True, text=True, timeout=timeout)
+    assert p.returncode == 0, p.stderr[-2000:]
+    return json.loads(p.stdout.strip().splitlines()[-1])
+
+
+def test_envs_lists_registered():
+    assert set(cli("envs", "--json")["envs"]) == set(agentgym_nb.list_envs())
+
+
+@pytest.mark.parametrize("name", ["maze", "wordle"])
+def test_expert_success_on_100_test_items(name):
+    res = cli("expert", name, "--split", "test", "--n", "100", "--json")
+    assert res["n"] == 100 and res["split"] == "test" and res["success_rate"] >= 0.95
+    assert set(res) >= {"env", "split", "n", "success_rate", "avg_reward"}
+
+
+def test_expert_writes_trajectories(tmp_path):
+    res = cli("expert", "maze", "--n", "5", "--out", str(tmp_path), "--json")
+    from agentgym_nb.trajectory import read_jsonl
+    trajs = read_jsonl(tmp_path / "maze.jsonl")
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert len(trajs) == 5 and manifest["counts"] == {"maze": 5} and res["n"] == 5
+
+
+def test_quickstart_tiny(tmp_path):
+    res = cli("quickstart", "--preset", "tiny", "--out", str(tmp_path), "--json")
+    assert set(res["per_env"]) == {"maze", "wordle"} and min(res["per_env"].values()) >= 0.95
+    assert (tmp_path / "manifest.json").exists()
+
+
+def test_bench_envs_prints_every_figure():
+    res = cli("bench", "envs", "--env", "maze", "--sessions", "1,4", "--seconds", "0.5", "--json")
+    assert res["in_process"]["steps_per_s"] > 0 and [h["sessions"] for h in res["http"]] == [1, 4]
+    for h in res["http"]:
+        assert h["steps"] > 0 and h["p99_ms"] >= h["p50_ms"] > 0 and h["server_cpu_ms_per_step"] > 0
+
+
+def test_bad_env_is_a_clear_error():
+    p = subprocess.run([sys.executable, "-m", "agentgym_nb.cli", "expert", "nope", "--n", "1"], capture_output=True, text=True)
+    assert p.returncode == 1 and "unknown env 'nope'" in p.stderr
