@@ -46,6 +46,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                   'agentgym_nb/core.py'),
                                   'agentgym_nb.core.TextEnv.detail': ('core.html#textenv.detail', 'agentgym_nb/core.py'),
                                   'agentgym_nb.core.TextEnv.expert_action': ('core.html#textenv.expert_action', 'agentgym_nb/core.py'),
+                                  'agentgym_nb.core.TextEnv.http_fields': ('core.html#textenv.http_fields', 'agentgym_nb/core.py'),
                                   'agentgym_nb.core.TextEnv.info': ('core.html#textenv.info', 'agentgym_nb/core.py'),
                                   'agentgym_nb.core.TextEnv.render': ('core.html#textenv.render', 'agentgym_nb/core.py'),
                                   'agentgym_nb.core.TextEnv.reset': ('core.html#textenv.reset', 'agentgym_nb/core.py'),

@@ -6,7 +6,7 @@
 __all__ = ['CHARSET', 'to_charset', 'Wire', 'TextEnv', 'all_items', 'draw_item', 'check_item', 'gym_id', 'register', 'list_envs',
            'env_class', 'make', 'pick_items']
 
-# %% ../nbs/02_core.ipynb #1a4ed7a5
+# %% ../nbs/02_core.ipynb #75307d87
 import re, string, unicodedata
 from dataclasses import dataclass
 from fastcore.basics import patch
@@ -15,7 +15,7 @@ from gymnasium.spaces import Text
 from gymnasium.wrappers import TimeLimit
 from .react import InvalidAction, parse_react, invalid_observation
 
-# %% ../nbs/02_core.ipynb #2f41cc08
+# %% ../nbs/02_core.ipynb #7614f805
 CHARSET = string.printable
 _OUTSIDE = re.compile(f"[^{re.escape(CHARSET)}]")
 _ASCII_FORMS = str.maketrans({"–": "-", "—": "-", "‘": "'", "’": "'", "“": '"', "”": '"', "…": "...", "\u00a0": " "})
@@ -27,7 +27,7 @@ def to_charset(text:str) -> str:
     text = "".join(c for c in text if not unicodedata.combining(c))
     return _OUTSIDE.sub("?", text)
 
-# %% ../nbs/02_core.ipynb #69b44630
+# %% ../nbs/02_core.ipynb #e1981f7e
 @dataclass(frozen=True)
 class Wire:
     "How one env speaks AgentGym's HTTP protocol; read by both the server and the client."
@@ -37,8 +37,9 @@ class Wire:
     create: str = "object"  # "object": /create answers {key: n}; "int": a bare n
     obs_field: str = "observation"  # field of the /step answer holding the observation
     extras: tuple = ()  # extra GET routes, each the name of an env method returning JSON
+    create_fields: tuple = ()  # optional /create body fields, passed to the env's constructor
 
-# %% ../nbs/02_core.ipynb #9b7cceb4
+# %% ../nbs/02_core.ipynb #e50ce72b
 class TextEnv(gym.Env):
     "Base of every agentgym-nb environment: text in, text out, one item per episode."
     metadata = {"render_modes": ["ansi"], "render_fps": 1}
@@ -53,6 +54,7 @@ class TextEnv(gym.Env):
     max_action_length = 4096  # longer replies are invalid actions
     wire = Wire()  # how the env speaks HTTP
     blocking = False  # True when a step can take long: servers run it in a worker thread
+    max_sessions = None  # most sessions of this env one server holds (a simulator each); None: the server's cap
 
     def __init__(self, render_mode:str|None=None):
         self.render_mode = render_mode
@@ -68,7 +70,7 @@ class TextEnv(gym.Env):
     def available_actions(self) -> list[str]|None: return None
     def expert_action(self) -> str: raise NotImplementedError
 
-# %% ../nbs/02_core.ipynb #45f55a7b
+# %% ../nbs/02_core.ipynb #5be86819
 def all_items(cls) -> list[range]:
     "Every split's item range of env class `cls`."
     return list(cls.splits.values())
@@ -87,7 +89,7 @@ def check_item(cls, item) -> int:
         raise ValueError(f"{cls.name} has no item {item} (splits: {spl})")
     return item
 
-# %% ../nbs/02_core.ipynb #a0db0198
+# %% ../nbs/02_core.ipynb #dbb12bae
 @patch
 def reset(self:TextEnv, *, seed:int|None=None, options:dict|None=None):
     "Start the episode of `options['item']` (a seeded train item when absent); returns `(observation, info)`."
@@ -99,7 +101,7 @@ def reset(self:TextEnv, *, seed:int|None=None, options:dict|None=None):
     self.observation = to_charset(self._reset(self.item))[:self.max_obs_length]
     return self.observation, self.info()
 
-# %% ../nbs/02_core.ipynb #41f6dc6a
+# %% ../nbs/02_core.ipynb #42c024c3
 @patch
 def step(self:TextEnv, action):
     "Act on the agent's turn `action` (ReAct text or a bare action); returns the Gymnasium 5-tuple."
@@ -131,11 +133,16 @@ def detail(self:TextEnv) -> dict:
     return {**self.info(), "done": self.done, "observation": self.observation}
 
 @patch
+def http_fields(self:TextEnv) -> dict:
+    "Extra fields an env's AgentGym server put in its /create, /reset and /step answers (none by default)."
+    return {}
+
+@patch
 def render(self:TextEnv):
     "The current observation (render mode `ansi`)."
     return self.observation
 
-# %% ../nbs/02_core.ipynb #6fa0e8dd
+# %% ../nbs/02_core.ipynb #47a1a169
 _REGISTRY: dict[str, type] = {}
 
 def gym_id(cls) -> str:
@@ -167,7 +174,7 @@ def make(name:str, url:str|None=None, **kwargs) -> gym.Env:
         return HTTPEnv(cls, url, **kwargs)
     return TimeLimit(cls(**kwargs), max_episode_steps=cls.max_turns)
 
-# %% ../nbs/02_core.ipynb #9ac78f7e
+# %% ../nbs/02_core.ipynb #3166c75f
 def pick_items(name:str, split:str="test", n:int|None=None, seed:int=0) -> list[int]:
     "`n` items of env `name`'s `split` drawn with `seed` (all of them when `n` is None), sorted."
     import numpy as np

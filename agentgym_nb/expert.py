@@ -5,13 +5,13 @@
 # %% auto #0
 __all__ = ['ReplicaMismatch', 'expert_episode', 'run_expert', 'success_table']
 
-# %% ../nbs/08_expert.ipynb #6cc12d78
+# %% ../nbs/08_expert.ipynb #35240006
 import pandas as pd
 from tqdm.auto import tqdm
 from .core import make, env_class
 from .trajectory import RecordTrajectory, Trajectory
 
-# %% ../nbs/08_expert.ipynb #882666fd
+# %% ../nbs/08_expert.ipynb #80b69821
 class ReplicaMismatch(RuntimeError):
     "The server's observation differs from the in-process replica's for the same item and actions."
 
@@ -30,7 +30,7 @@ def expert_episode(name:str, item:int, remote=None) -> Trajectory:
         done = term or trunc
     return target.trajectory
 
-# %% ../nbs/08_expert.ipynb #006a8554
+# %% ../nbs/08_expert.ipynb #cc2aaafc
 def run_expert(name:str, items, url:str|None=None, progress:bool=True) -> list[Trajectory]:
     "The expert's trajectories on `items` of env `name`, in process or on the server at `url`."
     remote = make(name, url=url) if url else None
@@ -38,7 +38,7 @@ def run_expert(name:str, items, url:str|None=None, progress:bool=True) -> list[T
     try:
         for item in bar:
             out.append(expert_episode(name, item, remote))
-            bar.set_postfix(success=f"{sum(t.success for t in out) / len(out):.2f}")
+            bar.set_postfix(success=f"{sum(t.success for t in out) / len(out):.2f}", refresh=False)
     finally:
         if remote is not None: remote.close()
     return out

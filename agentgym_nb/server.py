@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['Session', 'EnvService', 'Hub', 'mount', 'create_app', 'serve', 'EnvServer']
 
-# %% ../nbs/06_server.ipynb #1dc19a21
+# %% ../nbs/06_server.ipynb #2c73583a
 import asyncio, json, os, re, select, signal, socket, subprocess, sys, threading, time
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -16,27 +16,36 @@ from pydantic import BaseModel, ConfigDict, create_model
 from .config import ServerSettings, load_settings
 from .core import env_class, make
 
-# %% ../nbs/06_server.ipynb #36a12875
+# %% ../nbs/06_server.ipynb #4f723464
 @dataclass
 class Session:
     "One env instance driven by one client."
     env: gym.Env
     last_used: float = field(default_factory=time.monotonic)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    started: bool = False  # reset at least once
     closed: bool = False
 
 class EnvService:
     "The sessions of one env on a server, numbered from 0 as AgentGym numbers them."
     def __init__(self, name:str, hub:"Hub"):
-        self.cls, self.hub, self.sessions, self.next_id = env_class(name), hub, {}, 0
+        self.cls, self.hub, self.sessions, self.next_id, self.pending = env_class(name), hub, {}, 0, 0
 
-    def create(self) -> int:
+    async def create(self, **kwargs) -> tuple[int, dict]:
+        "Open a session (`kwargs` go to the env's constructor): its id and extra fields; 429 when full."
         if self.hub.n_sessions() >= self.hub.settings.max_sessions:
             raise HTTPException(429, f"server full: {self.hub.settings.max_sessions} sessions open; close one or retry later")
+        cap = self.cls.max_sessions
+        if cap is not None and len(self.sessions) + self.pending >= cap:
+            raise HTTPException(429, f"{self.cls.name} is full: {cap} sessions (one simulator each); close one or retry later")
+        self.pending += 1
+        try:
+            if self.cls.blocking: env = await anyio.to_thread.run_sync(lambda: make(self.cls.name, **kwargs))
+            else: env = make(self.cls.name, **kwargs)
+        except (TypeError, ValueError) as e: raise HTTPException(422, f"cannot create {self.cls.name}: {e}") from None
+        finally: self.pending -= 1
         sid, self.next_id = self.next_id, self.next_id + 1
-        self.sessions[sid] = Session(make(self.cls.name))
-        return sid
+        self.sessions[sid] = Session(env)
+        return sid, env.unwrapped.http_fields()
 
     def get(self, sid:int) -> Session:
         s = self.sessions.get(sid)
@@ -55,11 +64,13 @@ class EnvService:
     async def close(self, sid:int):
         s = self.get(sid)
         async with s.lock:
+            if s.closed: raise HTTPException(404, f"{self.cls.name} session {sid} does not exist (closed just now)")
             s.closed = True
             self.sessions.pop(sid, None)
-            s.env.close()
+            if self.cls.blocking: await anyio.to_thread.run_sync(s.env.close)
+            else: s.env.close()
 
-# %% ../nbs/06_server.ipynb #53d45fab
+# %% ../nbs/06_server.ipynb #fb39a7e0
 class Hub:
     "Every env service of one server, with the shared session cap and idle eviction."
     def __init__(self, envs:list[str], settings:ServerSettings):
@@ -81,7 +92,7 @@ class Hub:
         return dict(status="ok", envs=list(self.services), sessions={k: len(v.sessions) for k, v in self.services.items()},
                     capacity=self.settings.max_sessions, uptime_s=round(time.monotonic() - self.started, 3))
 
-# %% ../nbs/06_server.ipynb #387e8fd7
+# %% ../nbs/06_server.ipynb #0a417008
 def _json(obj, status:int=200) -> Response:
     return Response(json.dumps(obj, separators=(",", ":")), status_code=status, media_type="application/json")
 
@@ -93,14 +104,14 @@ def _schemas(cls):
             create_model(f"{cls.title}Key", __config__=cfg, **key))
 
 def _reset(env, item):
-    try: return env.reset(options={"item": item})
+    try: return (*env.reset(options={"item": item}), env.unwrapped.http_fields())
     except ValueError as e: raise HTTPException(422, str(e)) from None
 
 def _step(env, action):
-    try: return env.step(action)
+    try: return (*env.step(action), env.unwrapped.http_fields())
     except gym.error.ResetNeeded: raise HTTPException(409, "this session has not been reset yet: POST /reset first") from None
 
-# %% ../nbs/06_server.ipynb #9e784314
+# %% ../nbs/06_server.ipynb #3e995185
 def mount(app:FastAPI, svc:EnvService):
     "Add AgentGym's routes for one env service to `app`."
     cls, w = svc.cls, svc.cls.wire
@@ -111,22 +122,26 @@ def mount(app:FastAPI, svc:EnvService):
     async def hello(): return f"This is environment {cls.title} (agentgym-nb)."
 
     @app.post(p + "/create")
-    async def create():
-        sid = svc.create()
-        return _json(sid if w.create == "int" else {k: sid})
+    async def create(request: Request):
+        kwargs = {}
+        if w.create_fields:
+            try: body = await request.json()
+            except ValueError: body = None
+            if isinstance(body, dict): kwargs = {f: body[f] for f in w.create_fields if body.get(f) is not None}
+        sid, extra = await svc.create(**kwargs)
+        return _json(sid if w.create == "int" else {k: sid, **extra})
 
     @app.post(p + "/reset")
     async def reset(body: ResetBody):
         sid = getattr(body, k)
-        obs, info = await svc.run(sid, _reset, getattr(body, w.item_field))
-        svc.sessions[sid].started = True
-        return _json({k: sid, w.obs_field: obs, "reward": 0.0, "score": info["score"], "done": False, "info": info})
+        obs, info, extra = await svc.run(sid, _reset, getattr(body, w.item_field))
+        return _json({k: sid, w.obs_field: obs, "reward": 0.0, "score": info["score"], "done": False, "info": info, **extra})
 
     @app.post(p + "/step")
     async def step(body: StepBody):
-        obs, reward, term, trunc, info = await svc.run(getattr(body, k), _step, body.action)
+        obs, reward, term, trunc, info, extra = await svc.run(getattr(body, k), _step, body.action)
         return _json({w.obs_field: obs, "reward": reward, "done": term or trunc, "terminated": term, "truncated": trunc,
-                      "score": info["score"], "info": info})
+                      "score": info["score"], "info": info, **extra})
 
     def _get_route(name, fn):
         async def route(request: Request):
@@ -145,7 +160,7 @@ def mount(app:FastAPI, svc:EnvService):
         await svc.close(getattr(body, k))
         return _json({"closed": getattr(body, k)})
 
-# %% ../nbs/06_server.ipynb #6cd40bd5
+# %% ../nbs/06_server.ipynb #c1a97d0c
 def create_app(envs:list[str], settings:ServerSettings|None=None) -> FastAPI:
     "A FastAPI app serving the registered envs `envs` with AgentGym's routes."
     settings = settings or load_settings().server
@@ -175,7 +190,7 @@ def create_app(envs:list[str], settings:ServerSettings|None=None) -> FastAPI:
     for svc in hub.services.values(): mount(app, svc)
     return app
 
-# %% ../nbs/06_server.ipynb #e78853a1
+# %% ../nbs/06_server.ipynb #22fac945
 def serve(envs:list[str], host:str|None=None, port:int|None=None, settings:ServerSettings|None=None):
     "Serve `envs` over HTTP until interrupted; prints `serving ... at URL` first."
     st = settings or load_settings().server
@@ -190,7 +205,7 @@ def serve(envs:list[str], host:str|None=None, port:int|None=None, settings:Serve
     config = uvicorn.Config(app, log_level="warning", access_log=False, timeout_graceful_shutdown=2)
     uvicorn.Server(config).run(sockets=[sock])
 
-# %% ../nbs/06_server.ipynb #62e12cc5
+# %% ../nbs/06_server.ipynb #0132568e
 class EnvServer:
     "`agentgym-nb serve` in a background process; a context manager that knows its URL."
     def __init__(self, envs:list[str], host:str="127.0.0.1", port:int=0, session_ttl_s:float|None=None,

@@ -168,3 +168,25 @@ def test_health_and_liveness(server):
 
 def test_binds_loopback_by_default(server):
     assert server.url.startswith("http://127.0.0.1:")
+
+
+@pytest.mark.parametrize("name", ["maze", "wordle"])
+def test_agentgym_client_call_sequence(name, server):
+    """The exact requests AgentGym's LMRL-Gym clients (agentenv/envs/lmrlgym.py) send, and the fields they read."""
+    base_url = server.url_for(name)  # AgentGym's env_server_base
+    item_field = {"maze": "game", "wordle": "seed"}[name]
+    with httpx.Client(timeout=30) as http:
+        ok = http.post(f"{base_url}/create")
+        assert ok.status_code == 200
+        env_id = ok.json()["id"]
+        if name == "wordle":
+            vocab = http.get(f"{base_url}/filtered_vocab?id={env_id}").json()
+            assert isinstance(vocab, list) and "shire" in vocab
+        item = env_class(name).splits["test"][0]
+        reset = http.post(f"{base_url}/reset", json={item_field: item, "id": env_id}).json()
+        assert isinstance(reset["observation"], str)
+        action = "move down" if name == "maze" else "s h i r e"
+        step = http.post(f"{base_url}/step", json={"action": action, "id": env_id}).json()
+        assert isinstance(step["observation"], str) and isinstance(step["reward"], float) and isinstance(step["done"], bool)
+        assert http.get(f"{base_url}/observation?id={env_id}").json() == step["observation"]
+        assert http.get(f"{base_url}/detail?id={env_id}").json()["item"] == item
