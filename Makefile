@@ -13,6 +13,10 @@ STAMP := $(VENV)/.installed
 install: $(STAMP)
 
 $(STAMP): pyproject.toml requirements.lock
+	@# SciWorld's simulator runs on Java: install a runtime where there is none (as root), else say what to install.
+	@command -v java >/dev/null || { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless >/dev/null; \
+	  else echo "SciWorld needs a Java runtime (17 or newer): install one, e.g. 'sudo apt-get install default-jre-headless', then run make again"; exit 1; fi; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -c requirements.lock -e ".[dev]"

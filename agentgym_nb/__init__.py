@@ -6,9 +6,11 @@ __version__ = "0.0.1"
 # %% auto #0
 __all__ = []
 
-# %% ../nbs/99_init.ipynb #e53ac000
+# %% ../nbs/99_init.ipynb #3ec505be
 from .config import load_settings, Settings, Preset
 from .core import TextEnv, Wire, make, list_envs, env_class, register, gym_id
 from .react import parse_react, format_react, InvalidAction
 from .trajectory import Trajectory, RecordTrajectory, read_jsonl, write_jsonl, load_folder
-from .envs import maze, wordle  # each env registers itself on import
+# each env registers itself on import; one line per env
+from .envs import maze
+from .envs import wordle

@@ -56,6 +56,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                   'agentgym_nb.core.check_item': ('core.html#check_item', 'agentgym_nb/core.py'),
                                   'agentgym_nb.core.draw_item': ('core.html#draw_item', 'agentgym_nb/core.py'),
                                   'agentgym_nb.core.env_class': ('core.html#env_class', 'agentgym_nb/core.py'),
+                                  'agentgym_nb.core.env_dir': ('core.html#env_dir', 'agentgym_nb/core.py'),
                                   'agentgym_nb.core.gym_id': ('core.html#gym_id', 'agentgym_nb/core.py'),
                                   'agentgym_nb.core.list_envs': ('core.html#list_envs', 'agentgym_nb/core.py'),
                                   'agentgym_nb.core.make': ('core.html#make', 'agentgym_nb/core.py'),

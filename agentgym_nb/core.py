@@ -4,18 +4,20 @@
 
 # %% auto #0
 __all__ = ['CHARSET', 'to_charset', 'Wire', 'TextEnv', 'all_items', 'draw_item', 'check_item', 'gym_id', 'register', 'list_envs',
-           'env_class', 'make', 'pick_items']
+           'env_class', 'make', 'env_dir', 'pick_items']
 
-# %% ../nbs/02_core.ipynb #75307d87
+# %% ../nbs/02_core.ipynb #d5e3c039
 import re, string, unicodedata
 from dataclasses import dataclass
 from fastcore.basics import patch
 import gymnasium as gym
 from gymnasium.spaces import Text
 from gymnasium.wrappers import TimeLimit
+from pathlib import Path
+from .config import load_settings
 from .react import InvalidAction, parse_react, invalid_observation
 
-# %% ../nbs/02_core.ipynb #7614f805
+# %% ../nbs/02_core.ipynb #6fd599db
 CHARSET = string.printable
 _OUTSIDE = re.compile(f"[^{re.escape(CHARSET)}]")
 _ASCII_FORMS = str.maketrans({"–": "-", "—": "-", "‘": "'", "’": "'", "“": '"', "”": '"', "…": "...", "\u00a0": " "})
@@ -27,7 +29,7 @@ def to_charset(text:str) -> str:
     text = "".join(c for c in text if not unicodedata.combining(c))
     return _OUTSIDE.sub("?", text)
 
-# %% ../nbs/02_core.ipynb #e1981f7e
+# %% ../nbs/02_core.ipynb #f67842c5
 @dataclass(frozen=True)
 class Wire:
     "How one env speaks AgentGym's HTTP protocol; read by both the server and the client."
@@ -39,7 +41,7 @@ class Wire:
     extras: tuple = ()  # extra GET routes, each the name of an env method returning JSON
     create_fields: tuple = ()  # optional /create body fields, passed to the env's constructor
 
-# %% ../nbs/02_core.ipynb #e50ce72b
+# %% ../nbs/02_core.ipynb #36f5a124
 class TextEnv(gym.Env):
     "Base of every agentgym-nb environment: text in, text out, one item per episode."
     metadata = {"render_modes": ["ansi"], "render_fps": 1}
@@ -55,6 +57,7 @@ class TextEnv(gym.Env):
     wire = Wire()  # how the env speaks HTTP
     blocking = False  # True when a step can take long: servers run it in a worker thread
     max_sessions = None  # most sessions of this env one server holds (a simulator each); None: the server's cap
+    info_lists_actions = True  # put `available_actions` in every info; False where listing them is costly
 
     def __init__(self, render_mode:str|None=None):
         self.render_mode = render_mode
@@ -70,7 +73,7 @@ class TextEnv(gym.Env):
     def available_actions(self) -> list[str]|None: return None
     def expert_action(self) -> str: raise NotImplementedError
 
-# %% ../nbs/02_core.ipynb #5be86819
+# %% ../nbs/02_core.ipynb #18c04b42
 def all_items(cls) -> list[range]:
     "Every split's item range of env class `cls`."
     return list(cls.splits.values())
@@ -89,7 +92,7 @@ def check_item(cls, item) -> int:
         raise ValueError(f"{cls.name} has no item {item} (splits: {spl})")
     return item
 
-# %% ../nbs/02_core.ipynb #dbb12bae
+# %% ../nbs/02_core.ipynb #3ee122e1
 @patch
 def reset(self:TextEnv, *, seed:int|None=None, options:dict|None=None):
     "Start the episode of `options['item']` (a seeded train item when absent); returns `(observation, info)`."
@@ -101,7 +104,7 @@ def reset(self:TextEnv, *, seed:int|None=None, options:dict|None=None):
     self.observation = to_charset(self._reset(self.item))[:self.max_obs_length]
     return self.observation, self.info()
 
-# %% ../nbs/02_core.ipynb #42c024c3
+# %% ../nbs/02_core.ipynb #f2991cf1
 @patch
 def step(self:TextEnv, action):
     "Act on the agent's turn `action` (ReAct text or a bare action); returns the Gymnasium 5-tuple."
@@ -123,7 +126,7 @@ def step(self:TextEnv, action):
 def info(self:TextEnv, valid_action:bool=True) -> dict:
     "The `info` dict: item, score, success, whether the last action was valid, and the available actions."
     info = {"item": self.item, "score": float(self.score), "success": bool(self.success), "valid_action": valid_action}
-    acts = self.available_actions()
+    acts = self.available_actions() if self.info_lists_actions else None
     if acts is not None: info["available_actions"] = acts
     return info
 
@@ -142,7 +145,7 @@ def render(self:TextEnv):
     "The current observation (render mode `ansi`)."
     return self.observation
 
-# %% ../nbs/02_core.ipynb #47a1a169
+# %% ../nbs/02_core.ipynb #e2f81f69
 _REGISTRY: dict[str, type] = {}
 
 def gym_id(cls) -> str:
@@ -174,7 +177,14 @@ def make(name:str, url:str|None=None, **kwargs) -> gym.Env:
         return HTTPEnv(cls, url, **kwargs)
     return TimeLimit(cls(**kwargs), max_episode_steps=cls.max_turns)
 
-# %% ../nbs/02_core.ipynb #3166c75f
+# %% ../nbs/02_core.ipynb #f999e2f4
+def env_dir(name:str) -> Path:
+    "The folder of env `name`'s card and assets."
+    st = load_settings()
+    base = st.envs_dir if st.source else Path(__file__).resolve().parent.parent/"envs"
+    return base/name
+
+# %% ../nbs/02_core.ipynb #45604b5e
 def pick_items(name:str, split:str="test", n:int|None=None, seed:int=0) -> list[int]:
     "`n` items of env `name`'s `split` drawn with `seed` (all of them when `n` is None), sorted."
     import numpy as np
