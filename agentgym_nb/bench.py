@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['bench_episodes', 'bench_in_process', 'RawClient', 'bench_http', 'machine_info', 'bench_envs']
 
-# %% ../nbs/09_bench.ipynb #0945eb8f
+# %% ../nbs/09_bench.ipynb #9cdbebe6
 import asyncio, json, os, platform, time
 from concurrent.futures import ThreadPoolExecutor
 import numpy as np, psutil
@@ -13,7 +13,7 @@ from .core import make, pick_items
 from .expert import run_expert
 from .server import EnvServer
 
-# %% ../nbs/09_bench.ipynb #ea63da4b
+# %% ../nbs/09_bench.ipynb #7bdf164b
 def bench_episodes(env:str, n:int=32, seed:int=0) -> list[tuple[int, list[str]]]:
     "`(item, replies)` of the expert on `n` train items of `env`, to replay in benchmarks."
     return [(t.meta["item"], t.replies) for t in run_expert(env, pick_items(env, "train", n, seed), progress=False)]
@@ -29,7 +29,7 @@ def bench_in_process(env:str, episodes, seconds:float) -> dict:
     wall = time.perf_counter() - t0
     return {"steps": steps, "seconds": round(wall, 3), "steps_per_s": round(steps / wall, 1)}
 
-# %% ../nbs/09_bench.ipynb #e9f1c114
+# %% ../nbs/09_bench.ipynb #1d67d9d8
 class RawClient:
     "A minimal keep-alive HTTP/1.1 JSON client for load generation."
     def __init__(self, host:str, port:int): self.host, self.port = host, port
@@ -50,7 +50,7 @@ class RawClient:
 
     def close(self): self.writer.close()
 
-# %% ../nbs/09_bench.ipynb #6f8f9b24
+# %% ../nbs/09_bench.ipynb #ed5dfdb8
 async def _worker(url_host, port, prefix, key, item_field, episodes, offset, start, stop, lat):
     c = await RawClient(url_host, port).connect()
     status, r = await c.post(prefix + "/create", {})
@@ -96,7 +96,7 @@ def bench_http(env:str, episodes, sessions:int, seconds:float, srv:EnvServer) ->
     # a thread of its own: its event loop must not be the one a notebook is already running
     with ThreadPoolExecutor(1) as ex: return ex.submit(runner, _load(srv, env, episodes, sessions, seconds)).result()
 
-# %% ../nbs/09_bench.ipynb #1aaf0a1e
+# %% ../nbs/09_bench.ipynb #c71e6da5
 def machine_info() -> dict:
     "The machine a benchmark ran on."
     cpu = platform.processor() or platform.machine()

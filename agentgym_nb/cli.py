@@ -5,12 +5,12 @@
 # %% auto #0
 __all__ = ['cmd_envs', 'cmd_serve', 'cmd_expert', 'cmd_bench_envs', 'cmd_quickstart', 'build_parser', 'main']
 
-# %% ../nbs/10_cli.ipynb #bb72bf3d
+# %% ../nbs/10_cli.ipynb #3f25f4a8
 import argparse, json, sys
 from pathlib import Path
 from .config import load_settings
 
-# %% ../nbs/10_cli.ipynb #49918206
+# %% ../nbs/10_cli.ipynb #da1819c0
 def cmd_envs(a) -> dict:
     "List the registered envs with their splits."
     import agentgym_nb
@@ -31,7 +31,7 @@ def cmd_serve(a) -> dict:
     except KeyboardInterrupt: pass
     return {"served": a.envs}
 
-# %% ../nbs/10_cli.ipynb #4f6fa2f3
+# %% ../nbs/10_cli.ipynb #770ac0cc
 def cmd_expert(a) -> dict:
     "Run an env's expert on items of a split; print and return the success figures."
     import agentgym_nb
@@ -65,7 +65,7 @@ def cmd_bench_envs(a) -> dict:
                   f"p99 {h['p99_ms']:.2f} ms  server CPU {h['server_cpu_ms_per_step']:.3f} ms/step")
     return res
 
-# %% ../nbs/10_cli.ipynb #3008d1bc
+# %% ../nbs/10_cli.ipynb #edd60318
 def cmd_quickstart(a) -> dict:
     "Serve the preset's envs, run their experts over HTTP, write trajectories and print the success table."
     import agentgym_nb, pandas as pd
@@ -88,7 +88,7 @@ def cmd_quickstart(a) -> dict:
     return {"preset": p.name, "out": str(out), "per_env": {e: round(float(r.success_rate), 4) for e, r in tbl.iterrows()},
             "n": int(tbl.n.sum())}
 
-# %% ../nbs/10_cli.ipynb #554906e6
+# %% ../nbs/10_cli.ipynb #3c64b409
 def build_parser() -> argparse.ArgumentParser:
     "The `agentgym-nb` argument parser."
     ap = argparse.ArgumentParser(prog="agentgym-nb", description="AgentGym as a Jupyter-first kit.")
@@ -123,5 +123,5 @@ def main(argv:list[str]|None=None) -> int:
     if a.json: print(json.dumps(res))
     return 0
 
-# %% ../nbs/10_cli.ipynb #9aa6f22b
+# %% ../nbs/10_cli.ipynb #f87ed52b
 if __name__ == "__main__": sys.exit(main())

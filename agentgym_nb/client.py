@@ -5,14 +5,14 @@
 # %% auto #0
 __all__ = ['EnvServerError', 'HTTPEnv']
 
-# %% ../nbs/07_client.ipynb #1fc7fd42
+# %% ../nbs/07_client.ipynb #a51415e2
 import time
 import gymnasium as gym, httpx
 from gymnasium.spaces import Text
 from fastcore.basics import patch
 from .core import CHARSET, draw_item, TextEnv
 
-# %% ../nbs/07_client.ipynb #08d1c471
+# %% ../nbs/07_client.ipynb #6877d8c0
 class EnvServerError(RuntimeError):
     "An env server did not answer, or answered with an error; the message names the URL and the reason."
 
@@ -31,7 +31,7 @@ class HTTPEnv(gym.Env):
         self.name, self.instruction, self.action_hint, self.splits = cls.name, cls.instruction, cls.action_hint, cls.splits
         self.session, self.observation, self.item = None, "", None
 
-# %% ../nbs/07_client.ipynb #d288737e
+# %% ../nbs/07_client.ipynb #416e6de9
 @patch
 def _request(self:HTTPEnv, method:str, path:str, **kw):
     url = self.base + path
@@ -50,7 +50,7 @@ def _request(self:HTTPEnv, method:str, path:str, **kw):
         raise EnvServerError(f"{method} {url} answered {r.status_code}: {reason}")
     return r.json()
 
-# %% ../nbs/07_client.ipynb #9e126153
+# %% ../nbs/07_client.ipynb #3fede5a4
 @patch
 def reset(self:HTTPEnv, *, seed:int|None=None, options:dict|None=None):
     "Start the episode of `options['item']` on the server (a seeded train item when absent)."

@@ -5,15 +5,15 @@
 # %% auto #0
 __all__ = ['ServerSettings', 'Preset', 'Settings', 'SettingsError', 'parse_value', 'section_to', 'find_settings', 'load_settings']
 
-# %% ../nbs/00_config.ipynb #506e2af3
+# %% ../nbs/00_config.ipynb #b7cea7b6
 import configparser, dataclasses, os, types, typing
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-# %% ../nbs/00_config.ipynb #e9192881
+# %% ../nbs/00_config.ipynb #bec1d6d9
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-# %% ../nbs/00_config.ipynb #8321b55a
+# %% ../nbs/00_config.ipynb #01146ed6
 @dataclass
 class ServerSettings:
     "How `agentgym-nb serve` runs an env server."
@@ -49,7 +49,7 @@ class Settings:
             raise SettingsError(f"unknown preset {name!r}; {self.source or 'the built-in settings'} defines: {', '.join(self.presets)}")
         return self.presets[name]
 
-# %% ../nbs/00_config.ipynb #9274cce8
+# %% ../nbs/00_config.ipynb #c6d5a6be
 class SettingsError(ValueError):
     "A bad key or value in settings.ini; the message names the key and the file."
 
@@ -70,7 +70,7 @@ def parse_value(text:str, typ, where:str):
         name = getattr(typ, "__name__", str(typ))
         raise SettingsError(f"{where}: {text!r} is not a valid {name}") from None
 
-# %% ../nbs/00_config.ipynb #5587d1d4
+# %% ../nbs/00_config.ipynb #6928f52d
 def section_to(cls, items:dict, where:str, **fixed):
     "Build dataclass `cls` from ini `items`, rejecting unknown keys; `where` names section and file."
     hints = typing.get_type_hints(cls)
@@ -82,7 +82,7 @@ def section_to(cls, items:dict, where:str, **fixed):
     vals = {k: parse_value(v, hints[k], f"{where} key {k!r}") for k, v in items.items()}
     return cls(**fixed, **vals)
 
-# %% ../nbs/00_config.ipynb #d859a8ff
+# %% ../nbs/00_config.ipynb #163640d4
 def find_settings(start:Path|None=None) -> Path|None:
     "The settings.ini to use: `$AGENTGYM_NB_SETTINGS`, else the nearest one from `start` upwards."
     if os.environ.get("AGENTGYM_NB_SETTINGS"): return Path(os.environ["AGENTGYM_NB_SETTINGS"])

@@ -6,7 +6,7 @@
 __all__ = ['CHARSET', 'to_charset', 'Wire', 'TextEnv', 'all_items', 'draw_item', 'check_item', 'gym_id', 'register', 'list_envs',
            'env_class', 'make', 'env_dir', 'pick_items']
 
-# %% ../nbs/02_core.ipynb #d5e3c039
+# %% ../nbs/02_core.ipynb #dfc5cd69
 import re, string, unicodedata
 from dataclasses import dataclass
 from fastcore.basics import patch
@@ -17,7 +17,7 @@ from pathlib import Path
 from .config import load_settings
 from .react import InvalidAction, parse_react, invalid_observation
 
-# %% ../nbs/02_core.ipynb #6fd599db
+# %% ../nbs/02_core.ipynb #3bff86c9
 CHARSET = string.printable
 _OUTSIDE = re.compile(f"[^{re.escape(CHARSET)}]")
 _ASCII_FORMS = str.maketrans({"–": "-", "—": "-", "‘": "'", "’": "'", "“": '"', "”": '"', "…": "...", "\u00a0": " "})
@@ -29,7 +29,7 @@ def to_charset(text:str) -> str:
     text = "".join(c for c in text if not unicodedata.combining(c))
     return _OUTSIDE.sub("?", text)
 
-# %% ../nbs/02_core.ipynb #f67842c5
+# %% ../nbs/02_core.ipynb #d61d688f
 @dataclass(frozen=True)
 class Wire:
     "How one env speaks AgentGym's HTTP protocol; read by both the server and the client."
@@ -41,7 +41,7 @@ class Wire:
     extras: tuple = ()  # extra GET routes, each the name of an env method returning JSON
     create_fields: tuple = ()  # optional /create body fields, passed to the env's constructor
 
-# %% ../nbs/02_core.ipynb #36f5a124
+# %% ../nbs/02_core.ipynb #1a2ee4ec
 class TextEnv(gym.Env):
     "Base of every agentgym-nb environment: text in, text out, one item per episode."
     metadata = {"render_modes": ["ansi"], "render_fps": 1}
@@ -73,7 +73,7 @@ class TextEnv(gym.Env):
     def available_actions(self) -> list[str]|None: return None
     def expert_action(self) -> str: raise NotImplementedError
 
-# %% ../nbs/02_core.ipynb #18c04b42
+# %% ../nbs/02_core.ipynb #302c9d4d
 def all_items(cls) -> list[range]:
     "Every split's item range of env class `cls`."
     return list(cls.splits.values())
@@ -92,7 +92,7 @@ def check_item(cls, item) -> int:
         raise ValueError(f"{cls.name} has no item {item} (splits: {spl})")
     return item
 
-# %% ../nbs/02_core.ipynb #3ee122e1
+# %% ../nbs/02_core.ipynb #24bfa46f
 @patch
 def reset(self:TextEnv, *, seed:int|None=None, options:dict|None=None):
     "Start the episode of `options['item']` (a seeded train item when absent); returns `(observation, info)`."
@@ -104,7 +104,7 @@ def reset(self:TextEnv, *, seed:int|None=None, options:dict|None=None):
     self.observation = to_charset(self._reset(self.item))[:self.max_obs_length]
     return self.observation, self.info()
 
-# %% ../nbs/02_core.ipynb #f2991cf1
+# %% ../nbs/02_core.ipynb #20744990
 @patch
 def step(self:TextEnv, action):
     "Act on the agent's turn `action` (ReAct text or a bare action); returns the Gymnasium 5-tuple."
@@ -145,7 +145,7 @@ def render(self:TextEnv):
     "The current observation (render mode `ansi`)."
     return self.observation
 
-# %% ../nbs/02_core.ipynb #e2f81f69
+# %% ../nbs/02_core.ipynb #579dba64
 _REGISTRY: dict[str, type] = {}
 
 def gym_id(cls) -> str:
@@ -177,14 +177,14 @@ def make(name:str, url:str|None=None, **kwargs) -> gym.Env:
         return HTTPEnv(cls, url, **kwargs)
     return TimeLimit(cls(**kwargs), max_episode_steps=cls.max_turns)
 
-# %% ../nbs/02_core.ipynb #f999e2f4
+# %% ../nbs/02_core.ipynb #a660ef52
 def env_dir(name:str) -> Path:
     "The folder of env `name`'s card and assets."
     st = load_settings()
     base = st.envs_dir if st.source else Path(__file__).resolve().parent.parent/"envs"
     return base/name
 
-# %% ../nbs/02_core.ipynb #45604b5e
+# %% ../nbs/02_core.ipynb #a31c2f9f
 def pick_items(name:str, split:str="test", n:int|None=None, seed:int=0) -> list[int]:
     "`n` items of env `name`'s `split` drawn with `seed` (all of them when `n` is None), sorted."
     import numpy as np

@@ -5,13 +5,13 @@
 # %% auto #0
 __all__ = ['ReplicaMismatch', 'expert_episode', 'run_expert', 'success_table']
 
-# %% ../nbs/08_expert.ipynb #35240006
+# %% ../nbs/08_expert.ipynb #0b2e28b2
 import pandas as pd
 from tqdm.auto import tqdm
 from .core import make, env_class
 from .trajectory import RecordTrajectory, Trajectory
 
-# %% ../nbs/08_expert.ipynb #80b69821
+# %% ../nbs/08_expert.ipynb #6cb3de69
 class ReplicaMismatch(RuntimeError):
     "The server's observation differs from the in-process replica's for the same item and actions."
 
@@ -30,7 +30,7 @@ def expert_episode(name:str, item:int, remote=None) -> Trajectory:
         done = term or trunc
     return target.trajectory
 
-# %% ../nbs/08_expert.ipynb #cc2aaafc
+# %% ../nbs/08_expert.ipynb #25d381bc
 def run_expert(name:str, items, url:str|None=None, progress:bool=True) -> list[Trajectory]:
     "The expert's trajectories on `items` of env `name`, in process or on the server at `url`."
     remote = make(name, url=url) if url else None

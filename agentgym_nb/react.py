@@ -5,10 +5,10 @@
 # %% auto #0
 __all__ = ['REACT_FORMAT', 'InvalidAction', 'format_react', 'parse_react', 'invalid_observation']
 
-# %% ../nbs/01_react.ipynb #1db5e91a
+# %% ../nbs/01_react.ipynb #633343de
 import re
 
-# %% ../nbs/01_react.ipynb #83bfcc1c
+# %% ../nbs/01_react.ipynb #a6ebb731
 class InvalidAction(ValueError):
     "A turn the env cannot act on; its message becomes the agent's next observation."
 
@@ -18,7 +18,7 @@ def format_react(thought:str, action:str) -> str:
     "Write one agent turn in AgentGym's ReAct format."
     return f"Thought:\n{thought.strip()}\n\nAction:\n{action.strip()}"
 
-# %% ../nbs/01_react.ipynb #28888a4e
+# %% ../nbs/01_react.ipynb #bb2f76e9
 _ACTION = re.compile(r"^[ \t]*Action[ \t]*:[ \t]*", re.M)
 _THOUGHT = re.compile(r"^[ \t]*Thought[ \t]*:", re.M)
 
@@ -38,7 +38,7 @@ def parse_react(text:str) -> str:
     if not action: raise InvalidAction("the 'Action:' line is empty")
     return action
 
-# %% ../nbs/01_react.ipynb #d2afd07b
+# %% ../nbs/01_react.ipynb #5ef1db31
 def invalid_observation(reason:str, expected:str) -> str:
     "The observation an agent gets back for a turn the env could not act on."
     return f"Invalid action: {reason}. Expected: {expected}. Reply in the format:\n{REACT_FORMAT}"

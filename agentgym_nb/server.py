@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['Session', 'EnvService', 'Hub', 'mount', 'create_app', 'serve', 'EnvServer']
 
-# %% ../nbs/06_server.ipynb #2c73583a
+# %% ../nbs/06_server.ipynb #7a56e78d
 import asyncio, json, os, re, select, signal, socket, subprocess, sys, threading, time
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, create_model
 from .config import ServerSettings, load_settings
 from .core import env_class, make
 
-# %% ../nbs/06_server.ipynb #4f723464
+# %% ../nbs/06_server.ipynb #19b4dc8d
 @dataclass
 class Session:
     "One env instance driven by one client."
@@ -70,7 +70,7 @@ class EnvService:
             if self.cls.blocking: await anyio.to_thread.run_sync(s.env.close)
             else: s.env.close()
 
-# %% ../nbs/06_server.ipynb #fb39a7e0
+# %% ../nbs/06_server.ipynb #45144193
 class Hub:
     "Every env service of one server, with the shared session cap and idle eviction."
     def __init__(self, envs:list[str], settings:ServerSettings):
@@ -92,7 +92,7 @@ class Hub:
         return dict(status="ok", envs=list(self.services), sessions={k: len(v.sessions) for k, v in self.services.items()},
                     capacity=self.settings.max_sessions, uptime_s=round(time.monotonic() - self.started, 3))
 
-# %% ../nbs/06_server.ipynb #0a417008
+# %% ../nbs/06_server.ipynb #896a9149
 def _json(obj, status:int=200) -> Response:
     return Response(json.dumps(obj, separators=(",", ":")), status_code=status, media_type="application/json")
 
@@ -111,7 +111,7 @@ def _step(env, action):
     try: return (*env.step(action), env.unwrapped.http_fields())
     except gym.error.ResetNeeded: raise HTTPException(409, "this session has not been reset yet: POST /reset first") from None
 
-# %% ../nbs/06_server.ipynb #3e995185
+# %% ../nbs/06_server.ipynb #d9ff52f4
 def mount(app:FastAPI, svc:EnvService):
     "Add AgentGym's routes for one env service to `app`."
     cls, w = svc.cls, svc.cls.wire
@@ -160,7 +160,7 @@ def mount(app:FastAPI, svc:EnvService):
         await svc.close(getattr(body, k))
         return _json({"closed": getattr(body, k)})
 
-# %% ../nbs/06_server.ipynb #c1a97d0c
+# %% ../nbs/06_server.ipynb #67528317
 def create_app(envs:list[str], settings:ServerSettings|None=None) -> FastAPI:
     "A FastAPI app serving the registered envs `envs` with AgentGym's routes."
     settings = settings or load_settings().server
@@ -190,7 +190,7 @@ def create_app(envs:list[str], settings:ServerSettings|None=None) -> FastAPI:
     for svc in hub.services.values(): mount(app, svc)
     return app
 
-# %% ../nbs/06_server.ipynb #22fac945
+# %% ../nbs/06_server.ipynb #759106a1
 def serve(envs:list[str], host:str|None=None, port:int|None=None, settings:ServerSettings|None=None):
     "Serve `envs` over HTTP until interrupted; prints `serving ... at URL` first."
     st = settings or load_settings().server
@@ -205,7 +205,7 @@ def serve(envs:list[str], host:str|None=None, port:int|None=None, settings:Serve
     config = uvicorn.Config(app, log_level="warning", access_log=False, timeout_graceful_shutdown=2)
     uvicorn.Server(config).run(sockets=[sock])
 
-# %% ../nbs/06_server.ipynb #0132568e
+# %% ../nbs/06_server.ipynb #3b0e2417
 class EnvServer:
     "`agentgym-nb serve` in a background process; a context manager that knows its URL."
     def __init__(self, envs:list[str], host:str="127.0.0.1", port:int=0, session_ttl_s:float|None=None,

@@ -7,7 +7,7 @@ __all__ = ['OK_REPLY', 'TrajectoryError', 'Trajectory', 'RecordTrajectory', 'che
            'read_agentgym_json', 'load_trajectories', 'to_frame', 'load_folder', 'to_dataset', 'git_revision',
            'content_hash', 'write_manifest']
 
-# %% ../nbs/03_trajectory.ipynb #f8c2735c
+# %% ../nbs/03_trajectory.ipynb #9e950340
 import hashlib, html, json, os, subprocess
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
@@ -15,7 +15,7 @@ import gymnasium as gym
 from fastcore.basics import patch
 from .core import TextEnv
 
-# %% ../nbs/03_trajectory.ipynb #0bf0c3b3
+# %% ../nbs/03_trajectory.ipynb #4591ff68
 OK_REPLY = "OK. I'll follow your instructions and try my best to solve the task."
 
 class TrajectoryError(ValueError):
@@ -50,7 +50,7 @@ class Trajectory:
         "The agent's ReAct turns, in order."
         return [t["value"] for t in self.conversations if t["from"] == "gpt" and t["loss"] is not False]
 
-# %% ../nbs/03_trajectory.ipynb #849bd3c1
+# %% ../nbs/03_trajectory.ipynb #383c7108
 class RecordTrajectory(gym.Wrapper):
     "Record each episode of a text env as a `Trajectory` (in `.trajectory`)."
     def __init__(self, env:gym.Env, source:str="expert"):
@@ -75,7 +75,7 @@ class RecordTrajectory(gym.Wrapper):
         if ended: t.meta.update(final_observation=obs, truncated=bool(truncated))
         return obs, reward, terminated, truncated, info
 
-# %% ../nbs/03_trajectory.ipynb #1e4bbe7e
+# %% ../nbs/03_trajectory.ipynb #ebcee8e2
 def _turn_html(turn:dict) -> str:
     who = {"human": "env", "gpt": "agent"}.get(turn["from"], turn["from"])
     bg = "#f3f3f3" if turn["from"] == "human" else ("#eef6ee" if turn["loss"] else "#fafafa")
@@ -89,7 +89,7 @@ def _repr_html_(self:Trajectory) -> str:
             f"reward {self.reward:g} &middot; {'success' if self.success else 'failure'} &middot; {self.meta.get('turns', len(self.replies))} turns")
     return f"<div>{head}{''.join(map(_turn_html, self.conversations))}</div>"
 
-# %% ../nbs/03_trajectory.ipynb #f6d4b2b1
+# %% ../nbs/03_trajectory.ipynb #c39311fd
 @patch
 def to_dict(self:Trajectory) -> dict:
     "The record as written to JSONL (AgentGym's keys first)."
@@ -133,7 +133,7 @@ def read_jsonl(path, skip_bad:bool=False) -> list[Trajectory]:
     if bad: print(f"read_jsonl: skipped {len(bad)} bad record(s) in {path}: " + "; ".join(bad[:3]))
     return out
 
-# %% ../nbs/03_trajectory.ipynb #60feba92
+# %% ../nbs/03_trajectory.ipynb #fa047066
 def read_agentgym_json(path, env:str|None=None) -> list[Trajectory]:
     "Read AgentGym's published JSON (a list of `{item_id, conversations}`) as trajectories."
     records = json.loads(Path(path).read_text(encoding="utf-8"))
@@ -147,7 +147,7 @@ def read_agentgym_json(path, env:str|None=None) -> list[Trajectory]:
         out.append(t)
     return out
 
-# %% ../nbs/03_trajectory.ipynb #e6c35748
+# %% ../nbs/03_trajectory.ipynb #38f04105
 def load_trajectories(folder) -> list[Trajectory]:
     "Every trajectory in the JSONL files of `folder`, files in name order."
     return [t for p in sorted(Path(folder).glob("*.jsonl")) for t in read_jsonl(p)]
@@ -169,7 +169,7 @@ def to_dataset(trajs):
     from datasets import Dataset
     return Dataset.from_list([{**t.to_dict(), "meta": json.dumps(t.meta, sort_keys=True)} for t in trajs])
 
-# %% ../nbs/03_trajectory.ipynb #ca836ed9
+# %% ../nbs/03_trajectory.ipynb #411e377f
 def git_revision(path=None) -> str:
     "The git commit of the kit's checkout (`unknown` outside a repository)."
     try:
