@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['bench_episodes', 'bench_in_process', 'RawClient', 'bench_http', 'machine_info', 'bench_envs']
 
-# %% ../nbs/09_bench.ipynb #9cdbebe6
+# %% ../nbs/09_bench.ipynb #3926f9bd
 import asyncio, json, os, platform, time
 from concurrent.futures import ThreadPoolExecutor
 import numpy as np, psutil
@@ -13,7 +13,7 @@ from .core import make, pick_items
 from .expert import run_expert
 from .server import EnvServer
 
-# %% ../nbs/09_bench.ipynb #7bdf164b
+# %% ../nbs/09_bench.ipynb #57490de8
 def bench_episodes(env:str, n:int=32, seed:int=0) -> list[tuple[int, list[str]]]:
     "`(item, replies)` of the expert on `n` train items of `env`, to replay in benchmarks."
     return [(t.meta["item"], t.replies) for t in run_expert(env, pick_items(env, "train", n, seed), progress=False)]
@@ -29,7 +29,7 @@ def bench_in_process(env:str, episodes, seconds:float) -> dict:
     wall = time.perf_counter() - t0
     return {"steps": steps, "seconds": round(wall, 3), "steps_per_s": round(steps / wall, 1)}
 
-# %% ../nbs/09_bench.ipynb #1d67d9d8
+# %% ../nbs/09_bench.ipynb #e97f6993
 class RawClient:
     "A minimal keep-alive HTTP/1.1 JSON client for load generation."
     def __init__(self, host:str, port:int): self.host, self.port = host, port
@@ -50,44 +50,48 @@ class RawClient:
 
     def close(self): self.writer.close()
 
-# %% ../nbs/09_bench.ipynb #ed5dfdb8
-async def _worker(url_host, port, prefix, key, item_field, episodes, offset, start, stop, lat):
-    c = await RawClient(url_host, port).connect()
-    status, r = await c.post(prefix + "/create", {})
-    sid = r[key] if isinstance(r, dict) else r
+# %% ../nbs/09_bench.ipynb #35352202
+async def _open(host, port, w):
+    "A connection with a freshly created session on it."
+    c = await RawClient(host, port).connect()
+    status, r = await c.post(w.prefix + "/create", {})
+    if status != 200: raise RuntimeError(f"{w.prefix}/create answered {status}: {r}")
+    return c, (r[w.key] if isinstance(r, dict) else r)
+
+async def _worker(c, sid, w, episodes, offset, start, stop, lat):
     i = offset
     await start.wait()
     while not stop.is_set():
         item, replies = episodes[i % len(episodes)]; i += 1
-        await c.post(prefix + "/reset", {key: sid, item_field: item})
+        await c.post(w.prefix + "/reset", {w.key: sid, w.item_field: item})
         for a in replies:
             t0 = time.perf_counter()
-            status, _ = await c.post(prefix + "/step", {key: sid, "action": a})
+            status, _ = await c.post(w.prefix + "/step", {w.key: sid, "action": a})
             if status != 200: raise RuntimeError(f"step answered {status}")
             if stop.is_set(): break
             lat.append(time.perf_counter() - t0)
-    await c.post(prefix + "/close", {key: sid})
+    await c.post(w.prefix + "/close", {w.key: sid})
     c.close()
 
 async def _load(srv, env, episodes, sessions, seconds):
     from urllib.parse import urlparse
     from agentgym_nb.core import env_class
-    u, w = urlparse(srv.url), env_class(env).wire
+    u, cls = urlparse(srv.url), env_class(env)
+    n = min(sessions, cls.max_sessions or sessions)  # an env with one simulator per session caps them
+    conns = await asyncio.gather(*[_open(u.hostname, u.port, cls.wire) for _ in range(n)])  # before the clock starts
     start, stop, lat = asyncio.Event(), asyncio.Event(), []
-    tasks = [asyncio.create_task(_worker(u.hostname, u.port, w.prefix, w.key, w.item_field, episodes, k, start, stop, lat))
-             for k in range(sessions)]
-    await asyncio.sleep(0.2)  # sessions created and connected
+    tasks = [asyncio.create_task(_worker(c, sid, cls.wire, episodes, k, start, stop, lat)) for k, (c, sid) in enumerate(conns)]
     proc = psutil.Process(srv.pid)
     cpu0, mine0, t0 = sum(proc.cpu_times()[:2]), time.process_time(), time.perf_counter()
     start.set(); await asyncio.sleep(seconds); stop.set()
-    n, wall = len(lat), time.perf_counter() - t0
+    k, wall = len(lat), time.perf_counter() - t0
     cpu1, mine1 = sum(proc.cpu_times()[:2]), time.process_time()
     await asyncio.gather(*tasks)
     ms = np.array(lat) * 1000
-    return {"sessions": sessions, "steps": n, "seconds": round(wall, 3), "steps_per_s": round(n / wall, 1),
+    return {"sessions": n, "sessions_requested": sessions, "steps": k, "seconds": round(wall, 3), "steps_per_s": round(k / wall, 1),
             "p50_ms": round(float(np.percentile(ms, 50)), 3), "p99_ms": round(float(np.percentile(ms, 99)), 3),
-            "server_cpu_ms_per_step": round((cpu1 - cpu0) * 1000 / max(n, 1), 4),
-            "client_cpu_ms_per_step": round((mine1 - mine0) * 1000 / max(n, 1), 4)}
+            "server_cpu_ms_per_step": round((cpu1 - cpu0) * 1000 / max(k, 1), 4),
+            "client_cpu_ms_per_step": round((mine1 - mine0) * 1000 / max(k, 1), 4)}
 
 def bench_http(env:str, episodes, sessions:int, seconds:float, srv:EnvServer) -> dict:
     "Steps per second, latency and CPU per step with `sessions` concurrent clients on server `srv`."
@@ -96,7 +100,7 @@ def bench_http(env:str, episodes, sessions:int, seconds:float, srv:EnvServer) ->
     # a thread of its own: its event loop must not be the one a notebook is already running
     with ThreadPoolExecutor(1) as ex: return ex.submit(runner, _load(srv, env, episodes, sessions, seconds)).result()
 
-# %% ../nbs/09_bench.ipynb #c71e6da5
+# %% ../nbs/09_bench.ipynb #cc71c4a3
 def machine_info() -> dict:
     "The machine a benchmark ran on."
     cpu = platform.processor() or platform.machine()

@@ -5,15 +5,15 @@
 # %% auto #0
 __all__ = ['ServerSettings', 'Preset', 'Settings', 'SettingsError', 'parse_value', 'section_to', 'find_settings', 'load_settings']
 
-# %% ../nbs/00_config.ipynb #b7cea7b6
+# %% ../nbs/00_config.ipynb #710fe430
 import configparser, dataclasses, os, types, typing
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-# %% ../nbs/00_config.ipynb #bec1d6d9
+# %% ../nbs/00_config.ipynb #444ee465
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-# %% ../nbs/00_config.ipynb #01146ed6
+# %% ../nbs/00_config.ipynb #d802d19f
 @dataclass
 class ServerSettings:
     "How `agentgym-nb serve` runs an env server."
@@ -26,10 +26,34 @@ class ServerSettings:
 class Preset:
     "One scale of the whole pipeline: `tiny` for tests, `default` for a CPU laptop, `gpu` for one GPU."
     name: str = "default"
-    envs: list[str] = field(default_factory=lambda: ["maze", "wordle"])  # envs the main job runs on
+    envs: list[str] = field(default_factory=lambda: ["maze", "wordle"])  # envs the main job runs on; "all": every registered env
     expert_n: int = 100  # test items per env in the expert table
     bench_seconds: float = 5.0  # length of each benchmark phase
     bench_sessions: list[int] = field(default_factory=lambda: [1, 64])  # concurrent HTTP sessions to measure
+    traj_per_env: int = 500  # AgentTraj expert episodes per env
+    traj_l_per_env: int = 1200  # AgentTraj-L expert episodes per env (a superset)
+    eval_per_env: int = 200  # AgentEval held-out test items per env
+    noise: float = 0.0  # DART-style noise in expert data: chance of a random, unsupervised turn
+    model: str = "tiny"  # "tiny" (from scratch) or a hub model id / local path
+    vocab_size: int = 2048  # tokenizer trained locally for the tiny model
+    hidden_size: int = 128  # tiny model width
+    n_layers: int = 2  # tiny model depth
+    n_heads: int = 4  # attention heads
+    max_len: int = 1024  # context in tokens (training and rollouts)
+    lora_r: int = 0  # LoRA rank; 0 trains every weight
+    bc_steps: int = 300  # behaviour-cloning optimizer steps
+    bc_batch: int = 16  # sequences per micro-batch
+    bc_grad_accum: int = 1  # micro-batches per step
+    bc_lr: float = 3e-3  # peak learning rate
+    bc_warmup: int = 30  # warm-up steps
+    bc_eval_every: int = 50  # steps between held-out losses
+    bc_ckpt_every: int = 100  # steps between checkpoints
+
+    def env_names(self) -> list[str]:
+        "The preset's envs, with `all` standing for every registered env."
+        if self.envs != ["all"]: return list(self.envs)
+        import agentgym_nb
+        return agentgym_nb.list_envs()
 
 @dataclass
 class Settings:
@@ -49,7 +73,7 @@ class Settings:
             raise SettingsError(f"unknown preset {name!r}; {self.source or 'the built-in settings'} defines: {', '.join(self.presets)}")
         return self.presets[name]
 
-# %% ../nbs/00_config.ipynb #c6d5a6be
+# %% ../nbs/00_config.ipynb #64231166
 class SettingsError(ValueError):
     "A bad key or value in settings.ini; the message names the key and the file."
 
@@ -70,7 +94,7 @@ def parse_value(text:str, typ, where:str):
         name = getattr(typ, "__name__", str(typ))
         raise SettingsError(f"{where}: {text!r} is not a valid {name}") from None
 
-# %% ../nbs/00_config.ipynb #6928f52d
+# %% ../nbs/00_config.ipynb #035b7bea
 def section_to(cls, items:dict, where:str, **fixed):
     "Build dataclass `cls` from ini `items`, rejecting unknown keys; `where` names section and file."
     hints = typing.get_type_hints(cls)
@@ -82,7 +106,7 @@ def section_to(cls, items:dict, where:str, **fixed):
     vals = {k: parse_value(v, hints[k], f"{where} key {k!r}") for k, v in items.items()}
     return cls(**fixed, **vals)
 
-# %% ../nbs/00_config.ipynb #163640d4
+# %% ../nbs/00_config.ipynb #820fcf00
 def find_settings(start:Path|None=None) -> Path|None:
     "The settings.ini to use: `$AGENTGYM_NB_SETTINGS`, else the nearest one from `start` upwards."
     if os.environ.get("AGENTGYM_NB_SETTINGS"): return Path(os.environ["AGENTGYM_NB_SETTINGS"])

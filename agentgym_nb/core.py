@@ -6,7 +6,7 @@
 __all__ = ['CHARSET', 'to_charset', 'Wire', 'TextEnv', 'all_items', 'draw_item', 'check_item', 'gym_id', 'register', 'list_envs',
            'env_class', 'make', 'env_dir', 'pick_items']
 
-# %% ../nbs/02_core.ipynb #dfc5cd69
+# %% ../nbs/02_core.ipynb #f4ca9e43
 import re, string, unicodedata
 from dataclasses import dataclass
 from fastcore.basics import patch
@@ -17,7 +17,7 @@ from pathlib import Path
 from .config import load_settings
 from .react import InvalidAction, parse_react, invalid_observation
 
-# %% ../nbs/02_core.ipynb #3bff86c9
+# %% ../nbs/02_core.ipynb #e07a072d
 CHARSET = string.printable
 _OUTSIDE = re.compile(f"[^{re.escape(CHARSET)}]")
 _ASCII_FORMS = str.maketrans({"–": "-", "—": "-", "‘": "'", "’": "'", "“": '"', "”": '"', "…": "...", "\u00a0": " "})
@@ -29,7 +29,7 @@ def to_charset(text:str) -> str:
     text = "".join(c for c in text if not unicodedata.combining(c))
     return _OUTSIDE.sub("?", text)
 
-# %% ../nbs/02_core.ipynb #d61d688f
+# %% ../nbs/02_core.ipynb #8969997a
 @dataclass(frozen=True)
 class Wire:
     "How one env speaks AgentGym's HTTP protocol; read by both the server and the client."
@@ -41,7 +41,7 @@ class Wire:
     extras: tuple = ()  # extra GET routes, each the name of an env method returning JSON
     create_fields: tuple = ()  # optional /create body fields, passed to the env's constructor
 
-# %% ../nbs/02_core.ipynb #1a2ee4ec
+# %% ../nbs/02_core.ipynb #0d59cddd
 class TextEnv(gym.Env):
     "Base of every agentgym-nb environment: text in, text out, one item per episode."
     metadata = {"render_modes": ["ansi"], "render_fps": 1}
@@ -58,6 +58,7 @@ class TextEnv(gym.Env):
     blocking = False  # True when a step can take long: servers run it in a worker thread
     max_sessions = None  # most sessions of this env one server holds (a simulator each); None: the server's cap
     info_lists_actions = True  # put `available_actions` in every info; False where listing them is costly
+    expert_recovers = True  # the expert acts well from any state (needed for noisy expert data)
 
     def __init__(self, render_mode:str|None=None):
         self.render_mode = render_mode
@@ -72,8 +73,13 @@ class TextEnv(gym.Env):
     def _step(self, parsed) -> tuple[str, float, bool]: raise NotImplementedError
     def available_actions(self) -> list[str]|None: return None
     def expert_action(self) -> str: raise NotImplementedError
+    def random_action(self, rng) -> str:
+        "A valid action drawn with numpy generator `rng` (noise for DART-style data); envs without a list override it."
+        acts = self.available_actions()
+        if not acts: raise NotImplementedError(f"{self.name} has no action list: override random_action")
+        return acts[int(rng.integers(len(acts)))]
 
-# %% ../nbs/02_core.ipynb #302c9d4d
+# %% ../nbs/02_core.ipynb #b97f9908
 def all_items(cls) -> list[range]:
     "Every split's item range of env class `cls`."
     return list(cls.splits.values())
@@ -92,7 +98,7 @@ def check_item(cls, item) -> int:
         raise ValueError(f"{cls.name} has no item {item} (splits: {spl})")
     return item
 
-# %% ../nbs/02_core.ipynb #24bfa46f
+# %% ../nbs/02_core.ipynb #1cac9a0c
 @patch
 def reset(self:TextEnv, *, seed:int|None=None, options:dict|None=None):
     "Start the episode of `options['item']` (a seeded train item when absent); returns `(observation, info)`."
@@ -104,7 +110,7 @@ def reset(self:TextEnv, *, seed:int|None=None, options:dict|None=None):
     self.observation = to_charset(self._reset(self.item))[:self.max_obs_length]
     return self.observation, self.info()
 
-# %% ../nbs/02_core.ipynb #20744990
+# %% ../nbs/02_core.ipynb #58a2c8b9
 @patch
 def step(self:TextEnv, action):
     "Act on the agent's turn `action` (ReAct text or a bare action); returns the Gymnasium 5-tuple."
@@ -145,7 +151,7 @@ def render(self:TextEnv):
     "The current observation (render mode `ansi`)."
     return self.observation
 
-# %% ../nbs/02_core.ipynb #579dba64
+# %% ../nbs/02_core.ipynb #86d55428
 _REGISTRY: dict[str, type] = {}
 
 def gym_id(cls) -> str:
@@ -177,14 +183,14 @@ def make(name:str, url:str|None=None, **kwargs) -> gym.Env:
         return HTTPEnv(cls, url, **kwargs)
     return TimeLimit(cls(**kwargs), max_episode_steps=cls.max_turns)
 
-# %% ../nbs/02_core.ipynb #a660ef52
+# %% ../nbs/02_core.ipynb #3035034d
 def env_dir(name:str) -> Path:
     "The folder of env `name`'s card and assets."
     st = load_settings()
     base = st.envs_dir if st.source else Path(__file__).resolve().parent.parent/"envs"
     return base/name
 
-# %% ../nbs/02_core.ipynb #a31c2f9f
+# %% ../nbs/02_core.ipynb #d4958f8a
 def pick_items(name:str, split:str="test", n:int|None=None, seed:int=0) -> list[int]:
     "`n` items of env `name`'s `split` drawn with `seed` (all of them when `n` is None), sorted."
     import numpy as np

@@ -7,7 +7,7 @@ __all__ = ['OK_REPLY', 'TrajectoryError', 'Trajectory', 'RecordTrajectory', 'che
            'read_agentgym_json', 'load_trajectories', 'to_frame', 'load_folder', 'to_dataset', 'git_revision',
            'content_hash', 'write_manifest']
 
-# %% ../nbs/03_trajectory.ipynb #9e950340
+# %% ../nbs/03_trajectory.ipynb #a95404c2
 import hashlib, html, json, os, subprocess
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
@@ -15,7 +15,7 @@ import gymnasium as gym
 from fastcore.basics import patch
 from .core import TextEnv
 
-# %% ../nbs/03_trajectory.ipynb #4591ff68
+# %% ../nbs/03_trajectory.ipynb #8a33b452
 OK_REPLY = "OK. I'll follow your instructions and try my best to solve the task."
 
 class TrajectoryError(ValueError):
@@ -45,12 +45,16 @@ class Trajectory:
         if observation is not None: self.conversations.append({"from": "human", "loss": None, "value": observation})
         return self
 
+    def unsupervise_last_reply(self):
+        "Mark the agent's last turn `loss: false` (a turn to show the model, not to teach it)."
+        next(t for t in reversed(self.conversations) if t["from"] == "gpt")["loss"] = False
+
     @property
     def replies(self) -> list[str]:
-        "The agent's ReAct turns, in order."
-        return [t["value"] for t in self.conversations if t["from"] == "gpt" and t["loss"] is not False]
+        "The agent's turns after its opening OK, in order (the actions the episode took, supervised or not)."
+        return [t["value"] for t in self.conversations if t["from"] == "gpt"][1:]
 
-# %% ../nbs/03_trajectory.ipynb #383c7108
+# %% ../nbs/03_trajectory.ipynb #e634a814
 class RecordTrajectory(gym.Wrapper):
     "Record each episode of a text env as a `Trajectory` (in `.trajectory`)."
     def __init__(self, env:gym.Env, source:str="expert"):
@@ -75,7 +79,7 @@ class RecordTrajectory(gym.Wrapper):
         if ended: t.meta.update(final_observation=obs, truncated=bool(truncated))
         return obs, reward, terminated, truncated, info
 
-# %% ../nbs/03_trajectory.ipynb #ebcee8e2
+# %% ../nbs/03_trajectory.ipynb #91b9203a
 def _turn_html(turn:dict) -> str:
     who = {"human": "env", "gpt": "agent"}.get(turn["from"], turn["from"])
     bg = "#f3f3f3" if turn["from"] == "human" else ("#eef6ee" if turn["loss"] else "#fafafa")
@@ -89,7 +93,7 @@ def _repr_html_(self:Trajectory) -> str:
             f"reward {self.reward:g} &middot; {'success' if self.success else 'failure'} &middot; {self.meta.get('turns', len(self.replies))} turns")
     return f"<div>{head}{''.join(map(_turn_html, self.conversations))}</div>"
 
-# %% ../nbs/03_trajectory.ipynb #c39311fd
+# %% ../nbs/03_trajectory.ipynb #fcccd1d5
 @patch
 def to_dict(self:Trajectory) -> dict:
     "The record as written to JSONL (AgentGym's keys first)."
@@ -133,7 +137,7 @@ def read_jsonl(path, skip_bad:bool=False) -> list[Trajectory]:
     if bad: print(f"read_jsonl: skipped {len(bad)} bad record(s) in {path}: " + "; ".join(bad[:3]))
     return out
 
-# %% ../nbs/03_trajectory.ipynb #fa047066
+# %% ../nbs/03_trajectory.ipynb #6385bcb9
 def read_agentgym_json(path, env:str|None=None) -> list[Trajectory]:
     "Read AgentGym's published JSON (a list of `{item_id, conversations}`) as trajectories."
     records = json.loads(Path(path).read_text(encoding="utf-8"))
@@ -147,7 +151,7 @@ def read_agentgym_json(path, env:str|None=None) -> list[Trajectory]:
         out.append(t)
     return out
 
-# %% ../nbs/03_trajectory.ipynb #38f04105
+# %% ../nbs/03_trajectory.ipynb #62f7afc3
 def load_trajectories(folder) -> list[Trajectory]:
     "Every trajectory in the JSONL files of `folder`, files in name order."
     return [t for p in sorted(Path(folder).glob("*.jsonl")) for t in read_jsonl(p)]
@@ -169,7 +173,7 @@ def to_dataset(trajs):
     from datasets import Dataset
     return Dataset.from_list([{**t.to_dict(), "meta": json.dumps(t.meta, sort_keys=True)} for t in trajs])
 
-# %% ../nbs/03_trajectory.ipynb #411e377f
+# %% ../nbs/03_trajectory.ipynb #99697ea2
 def git_revision(path=None) -> str:
     "The git commit of the kit's checkout (`unknown` outside a repository)."
     try:

@@ -170,13 +170,19 @@ def test_binds_loopback_by_default(server):
     assert server.url.startswith("http://127.0.0.1:")
 
 
-@pytest.mark.parametrize("name", ["maze", "wordle"])
+AGENTGYM_CLIENTS = {  # env: (reset field, a valid action, create body) as AgentGym's clients send them
+    "maze": ("game", "move down", None), "wordle": ("seed", "s h i r e", None),
+    "textcraft": ("data_idx", "inventory", {"commands": None, "goal": None}),
+}
+
+
+@pytest.mark.parametrize("name", [n for n in AGENTGYM_CLIENTS if n in ENVS])
 def test_agentgym_client_call_sequence(name, server):
-    """The exact requests AgentGym's LMRL-Gym clients (agentenv/envs/lmrlgym.py) send, and the fields they read."""
+    """The exact requests AgentGym's clients (agentenv/envs/*.py) send, and the fields they read."""
     base_url = server.url_for(name)  # AgentGym's env_server_base
-    item_field = {"maze": "game", "wordle": "seed"}[name]
+    item_field, action, create_body = AGENTGYM_CLIENTS[name]
     with httpx.Client(timeout=30) as http:
-        ok = http.post(f"{base_url}/create")
+        ok = http.post(f"{base_url}/create", json=create_body)
         assert ok.status_code == 200
         env_id = ok.json()["id"]
         if name == "wordle":
@@ -185,7 +191,6 @@ def test_agentgym_client_call_sequence(name, server):
         item = env_class(name).splits["test"][0]
         reset = http.post(f"{base_url}/reset", json={item_field: item, "id": env_id}).json()
         assert isinstance(reset["observation"], str)
-        action = "move down" if name == "maze" else "s h i r e"
         step = http.post(f"{base_url}/step", json={"action": action, "id": env_id}).json()
         assert isinstance(step["observation"], str) and isinstance(step["reward"], float) and isinstance(step["done"], bool)
         assert http.get(f"{base_url}/observation?id={env_id}").json() == step["observation"]

@@ -7,7 +7,7 @@ __all__ = ['ANSWER_POOL', 'TRAIN_ITEMS', 'WORDLE_SEED', 'MAX_GUESSES', 'OPENER',
            'hidden_words', 'spaced', 'feedback', 'parse_guess', 'WordleEnv', 'encode', 'feedback_codes',
            'feedback_code', 'candidates', 'split_entropy', 'best_guess', 'run_expert']
 
-# %% ../../nbs/05_envs_wordle.ipynb #eab595dc
+# %% ../../nbs/05_envs_wordle.ipynb #44966b6c
 import random, time
 from collections import Counter
 from functools import cache
@@ -16,7 +16,7 @@ from fastcore.basics import patch
 from ..react import InvalidAction, format_react
 from ..core import TextEnv, Wire, register
 
-# %% ../../nbs/05_envs_wordle.ipynb #26472815
+# %% ../../nbs/05_envs_wordle.ipynb #e837bfa4
 @cache
 def vocabulary() -> tuple[str, ...]:
     "Every word the game accepts as a guess: common lowercase 5-letter English words, most frequent first."
@@ -30,7 +30,7 @@ def vocabulary_set() -> frozenset:
     "`vocabulary()` as a set, for membership tests."
     return frozenset(vocabulary())
 
-# %% ../../nbs/05_envs_wordle.ipynb #d74eae6c
+# %% ../../nbs/05_envs_wordle.ipynb #76fca376
 ANSWER_POOL = 2000  # hidden words: the most frequent guesses
 TRAIN_ITEMS = 1600  # items 0..1599 train, 1600..1999 test
 WORDLE_SEED = 0  # shuffles the answer pool into items
@@ -47,7 +47,7 @@ def hidden_words() -> tuple[str, ...]:
     random.Random(WORDLE_SEED).shuffle(words)
     return tuple(words)
 
-# %% ../../nbs/05_envs_wordle.ipynb #b2155ec4
+# %% ../../nbs/05_envs_wordle.ipynb #1a35ebe1
 def spaced(word:str) -> str:
     "`word` as space separated letters, the form the game uses: 'shire' -> 's h i r e'."
     return " ".join(word)
@@ -62,7 +62,7 @@ def feedback(guess:str, # the guessed word
         elif unmatched[g] > 0: marks[i], unmatched[g] = "y", unmatched[g] - 1
     return " ".join(marks)
 
-# %% ../../nbs/05_envs_wordle.ipynb #acb35b7b
+# %% ../../nbs/05_envs_wordle.ipynb #47a58acf
 def parse_guess(action:str) -> str:
     "The lowercase word in `action` ('s h i r e' or 'shire'); raises `InvalidAction` saying why it is not a guess."
     tokens = action.strip().strip("\"'`").rstrip(".").strip().lower().split()
@@ -74,7 +74,7 @@ def parse_guess(action:str) -> str:
     if word not in vocabulary_set(): raise InvalidAction(f"{word!r} is not in the game's vocabulary")
     return word
 
-# %% ../../nbs/05_envs_wordle.ipynb #a0eb2bb4
+# %% ../../nbs/05_envs_wordle.ipynb #b5247f38
 _INSTRUCTION = """\
 Welcome to the game of Wordle. Your objective is to guess a hidden 5 letter word. You have 6 attempts to guess it correctly and you should try to guess it in as few attempts as possible. When guessing the word, you should format your word as a space separated sequence of letters, like "s h i r e" for example. After guessing the word, you will receive feedback from the game environment in the form of a sequence of 5 space separated letters like "b y g g b", where each letter indicates some information about the hidden word. The environment will return one of three letters - "b", "g", or "y" - for each letter in the word you guessed. We describe the meaning of each letter below:
 
@@ -111,7 +111,7 @@ The guessed word is in the vocabulary, meets all known letter constraints, and w
 
 Now let's start a new game. Remember, the word you guess should be strictly in the vocabulary. You should return your thought and your word strictly in the formation mentioned above."""
 
-# %% ../../nbs/05_envs_wordle.ipynb #cdcd18ce
+# %% ../../nbs/05_envs_wordle.ipynb #2b2b8ec9
 @register
 class WordleEnv(TextEnv):
     "LMRL-Gym's Wordle: guess the hidden 5-letter word in six tries from per-letter b/y/g feedback."
@@ -130,7 +130,7 @@ class WordleEnv(TextEnv):
         "Every word the game accepts as a guess (served at GET /wordle/filtered_vocab)."
         return list(vocabulary())
 
-# %% ../../nbs/05_envs_wordle.ipynb #5e0232ff
+# %% ../../nbs/05_envs_wordle.ipynb #867ebb89
 @patch
 def _parse(self:WordleEnv, action:str) -> str: return parse_guess(action)
 
@@ -146,7 +146,7 @@ def _step(self:WordleEnv, guess:str) -> tuple[str, float, bool]:
     left = MAX_GUESSES - n
     return f"{marks}\n{left} {'guess' if left == 1 else 'guesses'} left.", 0.0, False
 
-# %% ../../nbs/05_envs_wordle.ipynb #7fa2b622
+# %% ../../nbs/05_envs_wordle.ipynb #d4ca83c6
 def encode(words) -> np.ndarray:
     "`words` as an (n, 5) array of letter bytes."
     return np.frombuffer("".join(words).encode("ascii"), np.uint8).reshape(-1, 5)
@@ -169,7 +169,7 @@ def feedback_code(marks:str) -> int:
     "The base-3 code of a feedback line such as 'b y g g b'."
     return int(sum("byg".index(m) * 3**i for i, m in enumerate(marks.split())))
 
-# %% ../../nbs/05_envs_wordle.ipynb #4be46595
+# %% ../../nbs/05_envs_wordle.ipynb #7c361612
 @cache
 def _encoded_answers() -> np.ndarray: return encode(answers())
 
@@ -187,7 +187,7 @@ def split_entropy(codes:np.ndarray) -> np.ndarray:
     p = counts / m
     return -(p * np.log2(np.where(p > 0, p, 1))).sum(1)
 
-# %% ../../nbs/05_envs_wordle.ipynb #228ea148
+# %% ../../nbs/05_envs_wordle.ipynb #713fd1b9
 def best_guess(cands:list[str]) -> tuple[str, float]:
     "The answer-pool word that splits `cands` best, and the bits of information it is expected to give."
     if len(cands) <= 2: return cands[0], float(len(cands) == 2)
@@ -196,10 +196,17 @@ def best_guess(cands:list[str]) -> tuple[str, float]:
     best = int(np.argmax(bits + bonus))
     return answers()[best], float(bits[best])
 
-# %% ../../nbs/05_envs_wordle.ipynb #13a9ca48
+# %% ../../nbs/05_envs_wordle.ipynb #f72890ef
 OPENER = "raise"  # best_guess(answers()): the first guess of every expert episode
 
-# %% ../../nbs/05_envs_wordle.ipynb #97947185
+# %% ../../nbs/05_envs_wordle.ipynb #94f226f2
+@patch
+def random_action(self:WordleEnv, rng) -> str:
+    "A random vocabulary word, spaced as the agent writes it."
+    vocab = vocabulary()
+    return spaced(vocab[int(rng.integers(len(vocab)))])
+
+# %% ../../nbs/05_envs_wordle.ipynb #cefef6e1
 @patch
 def expert_action(self:WordleEnv) -> str:
     "The expert's next ReAct turn: the guess that splits the remaining candidates best."
@@ -219,7 +226,7 @@ def expert_action(self:WordleEnv) -> str:
                + (", and it could be the word itself." if word in cands else "."))
     return format_react(why, spaced(word))
 
-# %% ../../nbs/05_envs_wordle.ipynb #f9a45342
+# %% ../../nbs/05_envs_wordle.ipynb #40622b03
 def run_expert(item:int) -> tuple[bool, int, float]:
     "Play `item` with the expert: (solved, guesses used, slowest expert turn in seconds)."
     env, slowest = WordleEnv(), 0.0
