@@ -15,7 +15,6 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                 'agentgym_nb.bc.BCTrainer.step': ('bc.html#bctrainer.step', 'agentgym_nb/bc.py'),
                                 'agentgym_nb.bc.BCTrainer.summary': ('bc.html#bctrainer.summary', 'agentgym_nb/bc.py'),
                                 'agentgym_nb.bc._bench_once': ('bc.html#_bench_once', 'agentgym_nb/bc.py'),
-                                'agentgym_nb.bc._lr_factor': ('bc.html#_lr_factor', 'agentgym_nb/bc.py'),
                                 'agentgym_nb.bc._seed_all': ('bc.html#_seed_all', 'agentgym_nb/bc.py'),
                                 'agentgym_nb.bc._segments_by_prefix': ('bc.html#_segments_by_prefix', 'agentgym_nb/bc.py'),
                                 'agentgym_nb.bc.bench_train': ('bc.html#bench_train', 'agentgym_nb/bc.py'),

@@ -6,19 +6,20 @@
 __all__ = ['IGNORE', 'supervised_spans', 'tokens_and_labels', 'message_token_segments', 'encode_example', 'BCConfig', 'BCTrainer',
            'collate', 'bench_train']
 
-# %% ../nbs/16_bc.ipynb #8a47a44f
+# %% ../nbs/16_bc.ipynb #924bcdef
 import agentgym_nb  # sets OMP_WAIT_POLICY before torch loads
 import json, math, os, random, shutil, time
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 import numpy as np, torch
+from transformers import get_cosine_schedule_with_warmup
 from fastcore.basics import patch
 from tqdm.auto import tqdm
 from .config import Preset, load_settings
 from .models import ModelConfig, load_model, save_model, to_messages, train_tokenizer
 from .trajectory import Trajectory, load_trajectories
 
-# %% ../nbs/16_bc.ipynb #e17e4ed3
+# %% ../nbs/16_bc.ipynb #677100d8
 def supervised_spans(messages:list[dict], losses:list, tokenizer) -> tuple[str, list[tuple[int, int]]]:
     "The rendered conversation and the `(start, end)` character spans of its supervised replies."
     render = lambda msgs, gen=False: tokenizer.apply_chat_template(msgs, tokenize=False, add_generation_prompt=gen)
@@ -33,7 +34,7 @@ def supervised_spans(messages:list[dict], losses:list, tokenizer) -> tuple[str, 
         spans.append((start, end))
     return text, spans
 
-# %% ../nbs/16_bc.ipynb #f7ab61eb
+# %% ../nbs/16_bc.ipynb #a386e3fb
 IGNORE = -100
 
 def tokens_and_labels(text:str, spans, tokenizer) -> tuple[list[int], list[int]]:
@@ -45,7 +46,7 @@ def tokens_and_labels(text:str, spans, tokenizer) -> tuple[list[int], list[int]]
         labels.append(tok if k < len(spans) and spans[k][0] <= s < spans[k][1] else IGNORE)
     return ids, labels
 
-# %% ../nbs/16_bc.ipynb #d1d9c0d3
+# %% ../nbs/16_bc.ipynb #cc568502
 def _segments_by_prefix(messages, losses, tokenizer):
     "Any chat template: render once, tokenize once, assign tokens to messages by rendering each prefix (slower)."
     text, spans = supervised_spans(messages, losses, tokenizer)
@@ -91,7 +92,7 @@ def encode_example(conversations:list[dict], tokenizer, max_len:int) -> dict|Non
     if all(l == IGNORE for l in labels): return None
     return {"input_ids": ids, "labels": labels, "dropped_turns": dropped}
 
-# %% ../nbs/16_bc.ipynb #7898bb1c
+# %% ../nbs/16_bc.ipynb #4b1d4003
 @dataclass
 class BCConfig:
     "A behaviour-cloning run."
@@ -103,7 +104,7 @@ class BCConfig:
     grad_accum: int = 1  # micro-batches per optimizer step
     lr: float = 3e-3  # peak learning rate
     weight_decay: float = 0.1  # AdamW, on matrices only
-    warmup_steps: int = 30  # linear warm-up, then cosine decay to 10%
+    warmup_steps: int = 30  # linear warm-up, then cosine decay to 0
     max_steps: int = 300  # optimizer steps
     eval_frac: float = 0.05  # share of episodes held out for eval loss
     eval_every: int = 50  # steps between held-out evaluations
@@ -119,7 +120,7 @@ class BCConfig:
         return cls(data, out, m, p.vocab_size, p.bc_batch, p.bc_grad_accum, p.bc_lr, 0.1, p.bc_warmup, p.bc_steps,
                    0.05, p.bc_eval_every, p.bc_ckpt_every, seed)
 
-# %% ../nbs/16_bc.ipynb #788bac37
+# %% ../nbs/16_bc.ipynb #b64d4425
 class BCTrainer:
     "Behaviour cloning: `step()` one optimizer step at a time, or `fit()` to the end; resumes from `cfg.out`."
     def __init__(self, cfg:BCConfig, progress:bool=True):
@@ -148,7 +149,7 @@ class BCTrainer:
         rest = [p for p in self.model.parameters() if p.requires_grad and p.dim() < 2]
         self.opt = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay}, {"params": rest, "weight_decay": 0.0}],
                                      lr=cfg.lr, betas=(0.9, 0.95))
-        self.sched = torch.optim.lr_scheduler.LambdaLR(self.opt, lambda s: _lr_factor(s, cfg.warmup_steps, cfg.max_steps))
+        self.sched = get_cosine_schedule_with_warmup(self.opt, cfg.warmup_steps, cfg.max_steps)
         self.step_n, self.epoch, self.cursor, self.history = 0, 0, 0, []
         self._resume()
 
@@ -161,17 +162,11 @@ class BCTrainer:
         if not out: raise ValueError(f"no trajectory in {self.cfg.data} fits max_len={self.cfg.model.max_len} with a supervised turn")
         return out, skipped, dropped
 
-# %% ../nbs/16_bc.ipynb #7185e2f3
-def _lr_factor(step:int, warmup:int, total:int) -> float:
-    "Linear warm-up over `warmup` steps, then cosine decay to 10% at `total`."
-    if step < warmup: return (step + 1) / warmup
-    p = min(1.0, (step - warmup) / max(1, total - warmup))
-    return 0.1 + 0.45 * (1 + math.cos(math.pi * p))
-
+# %% ../nbs/16_bc.ipynb #b82deaff
 def _seed_all(seed:int):
     random.seed(seed); np.random.seed(seed); torch.manual_seed(seed)
 
-# %% ../nbs/16_bc.ipynb #df0122d5
+# %% ../nbs/16_bc.ipynb #88fcfdd3
 def collate(examples:list[dict], pad_id:int, device="cpu") -> dict:
     "Right-padded `input_ids`, `attention_mask` and `labels` tensors for a list of examples, on `device`."
     n = max(len(e["input_ids"]) for e in examples)
@@ -193,7 +188,7 @@ def next_batch(self:BCTrainer) -> list[dict]:
         if self.cursor >= len(order): self.epoch, self.cursor = self.epoch + 1, 0
     return batch
 
-# %% ../nbs/16_bc.ipynb #c46a2314
+# %% ../nbs/16_bc.ipynb #f5a4802f
 @patch
 def step(self:BCTrainer) -> dict:
     "One optimizer step; returns its metrics (and the held-out loss every `eval_every` steps)."
@@ -228,7 +223,7 @@ def evaluate(self:BCTrainer) -> float:
         total += self.model(**b).loss.item() * k; n += k
     return total / max(n, 1)
 
-# %% ../nbs/16_bc.ipynb #db538aed
+# %% ../nbs/16_bc.ipynb #85ead520
 @patch
 def save_checkpoint(self:BCTrainer):
     "Write `out/checkpoint` atomically."
@@ -256,7 +251,7 @@ def _resume(self:BCTrainer):
         log.write_text("".join(json.dumps(m) + "\n" for m in self.history))
     if self.progress: print(f"resumed {self.out} at step {self.step_n}")
 
-# %% ../nbs/16_bc.ipynb #b9e31d94
+# %% ../nbs/16_bc.ipynb #2fc2f793
 @patch
 def fit(self:BCTrainer) -> dict:
     "Train to `max_steps`, save `out/model`, and return the summary."
@@ -291,7 +286,7 @@ def plot(self:BCTrainer):
     ax.set_xlabel("step"); ax.set_ylabel("loss per supervised token"); ax.legend()
     return fig
 
-# %% ../nbs/16_bc.ipynb #3bd68020
+# %% ../nbs/16_bc.ipynb #944b78cb
 def _bench_once(cfg:BCConfig, steps:int) -> dict:
     t = BCTrainer(cfg, progress=False)
     t.step()  # warm-up: allocation, first kernels
