@@ -6,12 +6,12 @@
 __all__ = ['cmd_envs', 'cmd_serve', 'cmd_expert', 'cmd_bench_envs', 'cmd_data_build', 'cmd_train_bc', 'cmd_bench_train',
            'cmd_quickstart', 'build_parser', 'main']
 
-# %% ../nbs/10_cli.ipynb #0bcc446c
+# %% ../nbs/10_cli.ipynb #5895a741
 import argparse, json, sys
 from pathlib import Path
 from .config import load_settings
 
-# %% ../nbs/10_cli.ipynb #410aa2bc
+# %% ../nbs/10_cli.ipynb #8d7b2386
 def cmd_envs(a) -> dict:
     "List the registered envs with their splits."
     import agentgym_nb
@@ -32,7 +32,7 @@ def cmd_serve(a) -> dict:
     except KeyboardInterrupt: pass
     return {"served": a.envs}
 
-# %% ../nbs/10_cli.ipynb #f2430b42
+# %% ../nbs/10_cli.ipynb #cf264047
 def cmd_expert(a) -> dict:
     "Run an env's expert on items of a split; print and return the success figures."
     import agentgym_nb
@@ -66,7 +66,7 @@ def cmd_bench_envs(a) -> dict:
                   f"p99 {h['p99_ms']:.2f} ms  server CPU {h['server_cpu_ms_per_step']:.3f} ms/step")
     return res
 
-# %% ../nbs/10_cli.ipynb #e3e39b3b
+# %% ../nbs/10_cli.ipynb #5fd2fe02
 def cmd_data_build(a) -> dict:
     "Build the preset's AgentTraj, AgentTraj-L and AgentEval under the data folder."
     import agentgym_nb
@@ -82,13 +82,13 @@ def cmd_data_build(a) -> dict:
     return {"root": str(root), **{k: {c["env"]: c["kept"] for c in v} for k, v in res.items() if k != "agenteval"},
             "agenteval": res["agenteval"]}
 
-# %% ../nbs/10_cli.ipynb #29f3214b
+# %% ../nbs/10_cli.ipynb #2d910ad1
 def cmd_train_bc(a) -> dict:
     "Behaviour cloning for a preset; resumes from `--out` if a checkpoint is there."
     from agentgym_nb.bc import BCConfig, BCTrainer
     st = load_settings()
     cfg = BCConfig.from_preset(st.get_preset(a.preset), a.data or str(st.data_dir/"agenttraj"),
-                               a.out or str(st.data_dir.parent/"runs"/"bc"), st.seed)
+                               a.out or str(st.data_dir/"runs"/"bc"), st.seed)
     if a.steps: cfg.max_steps = a.steps
     trainer = BCTrainer(cfg, progress=not a.json)
     res = trainer.fit()
@@ -102,31 +102,38 @@ def cmd_bench_train(a) -> dict:
     if not a.json: print(json.dumps(res, indent=1))
     return res
 
-# %% ../nbs/10_cli.ipynb #22df1de0
+# %% ../nbs/10_cli.ipynb #a75aec7c
 def cmd_quickstart(a) -> dict:
-    "Serve the preset's envs, run their experts over HTTP, write trajectories and print the success table."
+    "Serve and run the experts over HTTP, build the datasets, train BC: the pipeline on one preset."
     import agentgym_nb, pandas as pd
+    from agentgym_nb.bc import BCConfig, BCTrainer
     from agentgym_nb.core import pick_items
+    from agentgym_nb.data import DataConfig, build_datasets
     from agentgym_nb.expert import run_expert, success_table
     from agentgym_nb.server import EnvServer
     from agentgym_nb.trajectory import write_jsonl, write_manifest
     st = load_settings(); p = st.get_preset(a.preset)
-    out = Path(a.out) if a.out else st.data_dir/"expert"
-    tables = []
-    envs = p.env_names()
+    root = Path(a.out) if a.out else st.data_dir
+    say = (lambda *x: None) if a.json else print
+    tables, envs = [], p.env_names()
     with EnvServer(envs) as srv:
-        if not a.json: print(f"env server at {srv.url} serving {', '.join(envs)}")
+        say(f"1/3 experts over HTTP: env server at {srv.url} serving {', '.join(envs)}")
         for env in envs:
             trajs = run_expert(env, pick_items(env, "test", p.expert_n, st.seed), url=srv.url, progress=not a.json)
-            write_jsonl(trajs, out/f"{env}.jsonl")
+            write_jsonl(trajs, root/"expert"/f"{env}.jsonl")
             tables.append(success_table(trajs))
-    write_manifest(out, seed=st.seed, split="test", source="expert", preset=p.name)
+    write_manifest(root/"expert", seed=st.seed, split="test", source="expert", preset=p.name)
     tbl = pd.concat(tables)
-    if not a.json: print(f"\nexpert success on test items (over HTTP), trajectories in {out}:\n{tbl.to_string()}")
-    return {"preset": p.name, "out": str(out), "per_env": {e: round(float(r.success_rate), 4) for e, r in tbl.iterrows()},
-            "n": int(tbl.n.sum())}
+    say(f"expert success on test items, trajectories in {root/'expert'}:\n{tbl.to_string()}\n\n2/3 datasets")
+    data = build_datasets(DataConfig.from_preset(p, st.seed), root, progress=not a.json)
+    say(f"AgentTraj {({c['env']: c['kept'] for c in data['agenttraj']})} in {root/'agenttraj'}\n\n3/3 behaviour cloning")
+    bc = BCTrainer(BCConfig.from_preset(p, str(root/"agenttraj"), str(root/"runs"/f"bc-{p.name}"), st.seed), progress=not a.json).fit()
+    say(f"BC: {bc['steps']} steps, held-out loss {bc['eval_loss']}, {bc['tokens_per_s']:,.0f} tokens/s, "
+        f"{bc['minutes']} min; model in {root/'runs'/f'bc-{p.name}'/'model'}")
+    return {"preset": p.name, "out": str(root), "per_env": {e: round(float(r.success_rate), 4) for e, r in tbl.iterrows()},
+            "n": int(tbl.n.sum()), "agenttraj": {c["env"]: c["kept"] for c in data["agenttraj"]}, "bc": bc}
 
-# %% ../nbs/10_cli.ipynb #3272ee92
+# %% ../nbs/10_cli.ipynb #a96baf26
 def build_parser() -> argparse.ArgumentParser:
     "The `agentgym-nb` argument parser."
     ap = argparse.ArgumentParser(prog="agentgym-nb", description="AgentGym as a Jupyter-first kit.")
@@ -142,7 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("expert", cmd_expert, "run an env's scripted expert")
     p.add_argument("env"); p.add_argument("--split", default="test"); p.add_argument("--n", type=int)
     p.add_argument("--seed", type=int); p.add_argument("--preset"); p.add_argument("--out"); p.add_argument("--url")
-    p = add("quickstart", cmd_quickstart, "the main job: serve, run the experts, print the table")
+    p = add("quickstart", cmd_quickstart, "the main job: experts over HTTP, datasets, behaviour cloning")
     p.add_argument("--preset"); p.add_argument("--out")
     data = sub.add_parser("data", help="datasets").add_subparsers(dest="data", required=True)
     p = data.add_parser("build", help="build AgentTraj, AgentTraj-L and AgentEval"); p.set_defaults(fn=cmd_data_build)
@@ -170,5 +177,5 @@ def main(argv:list[str]|None=None) -> int:
     if a.json: print(json.dumps(res))
     return 0
 
-# %% ../nbs/10_cli.ipynb #db3fbd10
+# %% ../nbs/10_cli.ipynb #75a22a4e
 if __name__ == "__main__": sys.exit(main())

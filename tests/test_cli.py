@@ -34,9 +34,13 @@ def test_expert_writes_trajectories(tmp_path):
 
 
 def test_quickstart_tiny(tmp_path):
+    """The README's main job on the tiny preset: experts over HTTP, the three datasets, a BC run."""
     res = cli("quickstart", "--preset", "tiny", "--out", str(tmp_path), "--json")
     assert set(res["per_env"]) == {"maze", "wordle"} and min(res["per_env"].values()) >= 0.95
-    assert (tmp_path / "manifest.json").exists()
+    for d in ["expert", "agenttraj", "agenttraj-l", "agenteval"]:
+        assert (tmp_path / d / "manifest.json").exists()
+    assert res["bc"]["steps"] > 0 and res["bc"]["eval_loss"] is not None
+    assert (tmp_path / "runs" / "bc-tiny" / "model" / "config.json").exists()
 
 
 def test_bench_envs_prints_every_figure():
