@@ -21,6 +21,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                 'agentgym_nb.bc.collate': ('bc.html#collate', 'agentgym_nb/bc.py'),
                                 'agentgym_nb.bc.encode_example': ('bc.html#encode_example', 'agentgym_nb/bc.py'),
                                 'agentgym_nb.bc.message_token_segments': ('bc.html#message_token_segments', 'agentgym_nb/bc.py'),
+                                'agentgym_nb.bc.reply_span': ('bc.html#reply_span', 'agentgym_nb/bc.py'),
+                                'agentgym_nb.bc.span_labels': ('bc.html#span_labels', 'agentgym_nb/bc.py'),
                                 'agentgym_nb.bc.supervised_spans': ('bc.html#supervised_spans', 'agentgym_nb/bc.py'),
                                 'agentgym_nb.bc.tokens_and_labels': ('bc.html#tokens_and_labels', 'agentgym_nb/bc.py')},
             'agentgym_nb.bench': { 'agentgym_nb.bench.RawClient': ('bench.html#rawclient', 'agentgym_nb/bench.py'),

@@ -5,19 +5,19 @@
 # %% auto #0
 __all__ = ['DataConfig', 'train_order', 'build_env', 'build_datasets', 'agenteval_items', 'dataset_stats', 'plot_stats']
 
-# %% ../nbs/14_data.ipynb #5c1c87ea
+# %% ../nbs/14_data.ipynb #1bf0fcc9
 import json, os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 import numpy as np, pandas as pd
 from tqdm.auto import tqdm
-from .config import Preset, load_settings
+from .config import Preset
 from .core import env_class, pick_items
 from .expert import expert_episode
-from .trajectory import Trajectory, check_record, read_jsonl, write_jsonl, write_manifest, load_trajectories
+from .trajectory import read_jsonl, write_jsonl, write_manifest, load_trajectories
 
-# %% ../nbs/14_data.ipynb #1dd65ef3
+# %% ../nbs/14_data.ipynb #7560eea4
 @dataclass
 class DataConfig:
     "How much data to build per env."
@@ -38,7 +38,7 @@ def train_order(name:str, seed:int) -> list[int]:
     items = np.array(env_class(name).splits["train"])
     return [int(i) for i in np.random.default_rng([seed, 7]).permutation(items)]
 
-# %% ../nbs/14_data.ipynb #b86a4852
+# %% ../nbs/14_data.ipynb #3d383315
 def build_env(name:str, items:list[int], folder, noise:float=0.0, seed:int=0, progress:bool=False) -> dict:
     "Expert trajectories of env `name` on `items` into `folder/<name>.jsonl` (resumable); returns counts."
     folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
@@ -59,7 +59,7 @@ def build_env(name:str, items:list[int], folder, noise:float=0.0, seed:int=0, pr
 
 def _counts(name, kept, n): return {"env": name, "items": n, "kept": len(kept), "dropped": n - len(kept)}
 
-# %% ../nbs/14_data.ipynb #d1da11f4
+# %% ../nbs/14_data.ipynb #349294e3
 def _build_one(args): return build_env(*args)
 
 def build_datasets(cfg:DataConfig, root, workers:int|None=None, progress:bool=True) -> dict:
@@ -92,7 +92,7 @@ def agenteval_items(root) -> dict[str, list[int]]:
     "AgentEval's test item ids per env, from `root/agenteval/items.json`."
     return json.loads((Path(root)/"agenteval"/"items.json").read_text())
 
-# %% ../nbs/14_data.ipynb #e5132d81
+# %% ../nbs/14_data.ipynb #5abc88a2
 def dataset_stats(trajs, tokenizer=None) -> pd.DataFrame:
     "Per env: episodes, mean turns, supervised turns, and characters (or tokens with `tokenizer`) per episode."
     size = (lambda s: len(tokenizer(s)["input_ids"])) if tokenizer is not None else len
