@@ -4,14 +4,14 @@
 
 # %% auto #0
 __all__ = ['cmd_envs', 'cmd_serve', 'cmd_expert', 'cmd_bench_envs', 'cmd_data_build', 'cmd_train_bc', 'cmd_bench_train',
-           'cmd_quickstart', 'build_parser', 'main']
+           'cmd_eval', 'cmd_bench_rollout', 'cmd_quickstart', 'build_parser', 'main']
 
-# %% ../nbs/10_cli.ipynb #5895a741
+# %% ../nbs/10_cli.ipynb #64e9be75
 import argparse, json, sys
 from pathlib import Path
 from .config import load_settings
 
-# %% ../nbs/10_cli.ipynb #8d7b2386
+# %% ../nbs/10_cli.ipynb #6471631d
 def cmd_envs(a) -> dict:
     "List the registered envs with their splits."
     import agentgym_nb
@@ -32,7 +32,7 @@ def cmd_serve(a) -> dict:
     except KeyboardInterrupt: pass
     return {"served": a.envs}
 
-# %% ../nbs/10_cli.ipynb #cf264047
+# %% ../nbs/10_cli.ipynb #48ea4a2e
 def cmd_expert(a) -> dict:
     "Run an env's expert on items of a split; print and return the success figures."
     import agentgym_nb
@@ -66,7 +66,7 @@ def cmd_bench_envs(a) -> dict:
                   f"p99 {h['p99_ms']:.2f} ms  server CPU {h['server_cpu_ms_per_step']:.3f} ms/step")
     return res
 
-# %% ../nbs/10_cli.ipynb #5fd2fe02
+# %% ../nbs/10_cli.ipynb #1f3f55e1
 def cmd_data_build(a) -> dict:
     "Build the preset's AgentTraj, AgentTraj-L and AgentEval under the data folder."
     import agentgym_nb
@@ -82,7 +82,7 @@ def cmd_data_build(a) -> dict:
     return {"root": str(root), **{k: {c["env"]: c["kept"] for c in v} for k, v in res.items() if k != "agenteval"},
             "agenteval": res["agenteval"]}
 
-# %% ../nbs/10_cli.ipynb #2d910ad1
+# %% ../nbs/10_cli.ipynb #86331e71
 def cmd_train_bc(a) -> dict:
     "Behaviour cloning for a preset; resumes from `--out` if a checkpoint is there."
     from agentgym_nb.bc import BCConfig, BCTrainer
@@ -102,13 +102,37 @@ def cmd_bench_train(a) -> dict:
     if not a.json: print(json.dumps(res, indent=1))
     return res
 
-# %% ../nbs/10_cli.ipynb #a75aec7c
+# %% ../nbs/10_cli.ipynb #cf9952b7
+def cmd_eval(a) -> dict:
+    "Evaluate an agent on a suite; print the table; return the average and per-env success."
+    from agentgym_nb.evaluate import agent_from_spec, evaluate, markdown_table, paper_table
+    st = load_settings(); p = st.get_preset(a.preset)
+    agent = agent_from_spec(a.agent, p, model=a.model or "", temperature=a.temperature)
+    tbl = evaluate(agent, a.suite, p.name, out=a.out, url=a.url, seed=a.seed, progress=not a.json)
+    paper = paper_table(tbl, agent.name)
+    if not a.json: print(tbl.round(3).to_string() + "\n\n" + markdown_table(paper))
+    return {"agent": agent.name, "suite": a.suite, "preset": p.name, "avg_success": round(float(paper["avg"].iloc[0]) / 100, 4),
+            "per_env": {e: round(float(v), 4) for e, v in tbl.success.items()}, "n": int(tbl.n.sum()),
+            "errors": int(tbl.errors.sum())}
+
+def cmd_bench_rollout(a) -> dict:
+    "Generated tokens/s with many episodes batched vs one at a time."
+    from agentgym_nb.rollout import bench_rollout
+    st = load_settings(); p = st.get_preset(a.preset)
+    model = a.model or str(st.data_dir/"runs"/f"bc-{p.name}"/"model")
+    if not Path(model).exists(): raise ValueError(f"no model at {model}: run `agentgym-nb quickstart --preset {p.name}` or pass --model")
+    res = bench_rollout(p, model, n=a.n, max_turns=a.max_turns)
+    if not a.json: print(json.dumps({k: v for k, v in res.items() if k != "runs"}, indent=1))
+    return res
+
+# %% ../nbs/10_cli.ipynb #df597016
 def cmd_quickstart(a) -> dict:
-    "Serve and run the experts over HTTP, build the datasets, train BC: the pipeline on one preset."
+    "Serve and run the experts over HTTP, build the datasets, train BC, evaluate it: the pipeline on one preset."
     import agentgym_nb, pandas as pd
     from agentgym_nb.bc import BCConfig, BCTrainer
     from agentgym_nb.core import pick_items
     from agentgym_nb.data import DataConfig, build_datasets
+    from agentgym_nb.evaluate import agent_from_spec, evaluate, markdown_table, paper_table
     from agentgym_nb.expert import run_expert, success_table
     from agentgym_nb.server import EnvServer
     from agentgym_nb.trajectory import write_jsonl, write_manifest
@@ -117,23 +141,28 @@ def cmd_quickstart(a) -> dict:
     say = (lambda *x: None) if a.json else print
     tables, envs = [], p.env_names()
     with EnvServer(envs) as srv:
-        say(f"1/3 experts over HTTP: env server at {srv.url} serving {', '.join(envs)}")
+        say(f"1/4 experts over HTTP: env server at {srv.url} serving {', '.join(envs)}")
         for env in envs:
             trajs = run_expert(env, pick_items(env, "test", p.expert_n, st.seed), url=srv.url, progress=not a.json)
             write_jsonl(trajs, root/"expert"/f"{env}.jsonl")
             tables.append(success_table(trajs))
     write_manifest(root/"expert", seed=st.seed, split="test", source="expert", preset=p.name)
     tbl = pd.concat(tables)
-    say(f"expert success on test items, trajectories in {root/'expert'}:\n{tbl.to_string()}\n\n2/3 datasets")
+    say(f"expert success on test items, trajectories in {root/'expert'}:\n{tbl.to_string()}\n\n2/4 datasets")
     data = build_datasets(DataConfig.from_preset(p, st.seed), root, progress=not a.json)
-    say(f"AgentTraj {({c['env']: c['kept'] for c in data['agenttraj']})} in {root/'agenttraj'}\n\n3/3 behaviour cloning")
+    say(f"AgentTraj {({c['env']: c['kept'] for c in data['agenttraj']})} in {root/'agenttraj'}\n\n3/4 behaviour cloning")
     bc = BCTrainer(BCConfig.from_preset(p, str(root/"agenttraj"), str(root/"runs"/f"bc-{p.name}"), st.seed), progress=not a.json).fit()
+    model = root/"runs"/f"bc-{p.name}"/"model"
     say(f"BC: {bc['steps']} steps, held-out loss {bc['eval_loss']}, {bc['tokens_per_s']:,.0f} tokens/s, "
-        f"{bc['minutes']} min; model in {root/'runs'/f'bc-{p.name}'/'model'}")
+        f"{bc['minutes']} min; model in {model}\n\n4/4 evaluation of the BC model on AgentEval")
+    ev = evaluate(agent_from_spec(str(model), p), "agenteval", p.name, out=root/"evals"/f"bc-{p.name}", seed=st.seed, progress=not a.json)
+    say(markdown_table(paper_table(ev, f"bc-{p.name}")) + f"\nper-episode results in {root/'evals'/f'bc-{p.name}'}")
     return {"preset": p.name, "out": str(root), "per_env": {e: round(float(r.success_rate), 4) for e, r in tbl.iterrows()},
-            "n": int(tbl.n.sum()), "agenttraj": {c["env"]: c["kept"] for c in data["agenttraj"]}, "bc": bc}
+            "n": int(tbl.n.sum()), "agenttraj": {c["env"]: c["kept"] for c in data["agenttraj"]}, "bc": bc,
+            "bc_eval": {"avg_success": round(float(ev.success.mean()), 4), "per_env": {e: round(float(v), 4) for e, v in ev.success.items()},
+                        "n": int(ev.n.sum())}}
 
-# %% ../nbs/10_cli.ipynb #a96baf26
+# %% ../nbs/10_cli.ipynb #4e9cbc32
 def build_parser() -> argparse.ArgumentParser:
     "The `agentgym-nb` argument parser."
     ap = argparse.ArgumentParser(prog="agentgym-nb", description="AgentGym as a Jupyter-first kit.")
@@ -149,8 +178,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("expert", cmd_expert, "run an env's scripted expert")
     p.add_argument("env"); p.add_argument("--split", default="test"); p.add_argument("--n", type=int)
     p.add_argument("--seed", type=int); p.add_argument("--preset"); p.add_argument("--out"); p.add_argument("--url")
-    p = add("quickstart", cmd_quickstart, "the main job: experts over HTTP, datasets, behaviour cloning")
+    p = add("quickstart", cmd_quickstart, "the main job: experts over HTTP, datasets, behaviour cloning, evaluation")
     p.add_argument("--preset"); p.add_argument("--out")
+    p = add("eval", cmd_eval, "evaluate an agent on held-out items: the paper-style table")
+    p.add_argument("--agent", default="expert", help="expert | MODEL_FOLDER | untrained:MODEL_FOLDER | openai:URL")
+    p.add_argument("--suite", default="agenteval", choices=["agenteval", "test"]); p.add_argument("--preset")
+    p.add_argument("--out"); p.add_argument("--url", help="an env server; default: envs in process")
+    p.add_argument("--model", help="the model name an openai: endpoint serves"); p.add_argument("--temperature", type=float, default=0.0)
+    p.add_argument("--seed", type=int)
     data = sub.add_parser("data", help="datasets").add_subparsers(dest="data", required=True)
     p = data.add_parser("build", help="build AgentTraj, AgentTraj-L and AgentEval"); p.set_defaults(fn=cmd_data_build)
     p.add_argument("--preset"); p.add_argument("--out"); p.add_argument("--json", action="store_true")
@@ -164,6 +199,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--preset"); p.add_argument("--json", action="store_true")
     p = bench.add_parser("train", help="training tokens/s for a preset"); p.set_defaults(fn=cmd_bench_train)
     p.add_argument("--preset"); p.add_argument("--steps", type=int); p.add_argument("--json", action="store_true")
+    p = bench.add_parser("rollout", help="generated tokens/s: episodes batched vs one at a time"); p.set_defaults(fn=cmd_bench_rollout)
+    p.add_argument("--preset"); p.add_argument("--model", help="default: the preset's BC model")
+    p.add_argument("--n", type=int, default=32); p.add_argument("--max-turns", type=int, default=12); p.add_argument("--json", action="store_true")
     return ap
 
 def main(argv:list[str]|None=None) -> int:
@@ -177,5 +215,5 @@ def main(argv:list[str]|None=None) -> int:
     if a.json: print(json.dumps(res))
     return 0
 
-# %% ../nbs/10_cli.ipynb #75a22a4e
+# %% ../nbs/10_cli.ipynb #597d6558
 if __name__ == "__main__": sys.exit(main())

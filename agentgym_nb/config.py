@@ -5,15 +5,15 @@
 # %% auto #0
 __all__ = ['ServerSettings', 'Preset', 'Settings', 'SettingsError', 'parse_value', 'section_to', 'find_settings', 'load_settings']
 
-# %% ../nbs/00_config.ipynb #710fe430
+# %% ../nbs/00_config.ipynb #155f697f
 import configparser, dataclasses, os, types, typing
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-# %% ../nbs/00_config.ipynb #444ee465
+# %% ../nbs/00_config.ipynb #a0817fdc
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-# %% ../nbs/00_config.ipynb #d802d19f
+# %% ../nbs/00_config.ipynb #f8494ec3
 @dataclass
 class ServerSettings:
     "How `agentgym-nb serve` runs an env server."
@@ -48,6 +48,9 @@ class Preset:
     bc_warmup: int = 30  # warm-up steps
     bc_eval_every: int = 50  # steps between held-out losses
     bc_ckpt_every: int = 100  # steps between checkpoints
+    rollout_parallel: int = 32  # episodes played at once (and most decoding together)
+    max_new_tokens: int = 128  # cap on one reply in tokens
+    eval_max_turns: int = 0  # cap on an evaluation episode's turns below the env's own limit; 0: the env's limit
 
     def env_names(self) -> list[str]:
         "The preset's envs, with `all` standing for every registered env."
@@ -73,7 +76,7 @@ class Settings:
             raise SettingsError(f"unknown preset {name!r}; {self.source or 'the built-in settings'} defines: {', '.join(self.presets)}")
         return self.presets[name]
 
-# %% ../nbs/00_config.ipynb #64231166
+# %% ../nbs/00_config.ipynb #8f51e06d
 class SettingsError(ValueError):
     "A bad key or value in settings.ini; the message names the key and the file."
 
@@ -94,7 +97,7 @@ def parse_value(text:str, typ, where:str):
         name = getattr(typ, "__name__", str(typ))
         raise SettingsError(f"{where}: {text!r} is not a valid {name}") from None
 
-# %% ../nbs/00_config.ipynb #035b7bea
+# %% ../nbs/00_config.ipynb #8852b461
 def section_to(cls, items:dict, where:str, **fixed):
     "Build dataclass `cls` from ini `items`, rejecting unknown keys; `where` names section and file."
     hints = typing.get_type_hints(cls)
@@ -106,7 +109,7 @@ def section_to(cls, items:dict, where:str, **fixed):
     vals = {k: parse_value(v, hints[k], f"{where} key {k!r}") for k, v in items.items()}
     return cls(**fixed, **vals)
 
-# %% ../nbs/00_config.ipynb #820fcf00
+# %% ../nbs/00_config.ipynb #fbb50b67
 def find_settings(start:Path|None=None) -> Path|None:
     "The settings.ini to use: `$AGENTGYM_NB_SETTINGS`, else the nearest one from `start` upwards."
     if os.environ.get("AGENTGYM_NB_SETTINGS"): return Path(os.environ["AGENTGYM_NB_SETTINGS"])

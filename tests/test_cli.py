@@ -41,6 +41,14 @@ def test_quickstart_tiny(tmp_path):
         assert (tmp_path / d / "manifest.json").exists()
     assert res["bc"]["steps"] > 0 and res["bc"]["eval_loss"] is not None
     assert (tmp_path / "runs" / "bc-tiny" / "model" / "config.json").exists()
+    assert res["bc_eval"]["n"] == 40 and set(res["bc_eval"]["per_env"]) == {"maze", "wordle"}
+    assert (tmp_path / "evals" / "bc-tiny" / "table.md").exists()
+    # the rollout benchmark on the model quickstart trained: every figure, both ways, same episodes
+    b = cli("bench", "rollout", "--preset", "tiny", "--model", str(tmp_path / "runs" / "bc-tiny" / "model"),
+            "--n", "4", "--max-turns", "3", "--json")
+    assert b["batched_tokens_per_s"] > 0 and b["sequential_tokens_per_s"] > 0 and b["speedup"] > 0
+    assert 0 <= b["env_wait_share_in_process"] <= 1 and 0 <= b["env_wait_share_http"] <= 1
+    assert b["runs"]["batched"]["forwards"] < b["runs"]["sequential"]["forwards"]
 
 
 def test_bench_envs_prints_every_figure():
@@ -53,3 +61,21 @@ def test_bench_envs_prints_every_figure():
 def test_bad_env_is_a_clear_error():
     p = subprocess.run([sys.executable, "-m", "agentgym_nb.cli", "expert", "nope", "--n", "1"], capture_output=True, text=True)
     assert p.returncode == 1 and "unknown env 'nope'" in p.stderr
+
+
+def test_eval_openai_endpoint_and_its_failures(tmp_path):
+    """`eval --agent openai:URL` against a local fake endpoint: a working one, then one that only answers 500."""
+    from agentgym_nb.openai_agent import fake_chat_server
+    guesses = iter(["crane", "slate"] * 1000)
+    def policy(body):
+        obs = body["messages"][-1]["content"]
+        return "Thought:\nguess.\n\nAction:\n" + (next(guesses) if "guess" in body["messages"][0]["content"].lower() else "move up")
+    with fake_chat_server(policy) as url:
+        res = cli("eval", "--agent", f"openai:{url}", "--model", "fake", "--preset", "tiny", "--out", str(tmp_path / "ok"), "--json")
+    assert res["n"] == 40 and res["errors"] == 0 and set(res["per_env"]) == {"maze", "wordle"}
+    with fake_chat_server(lambda body: (500, "overloaded")) as url:
+        res = cli("eval", "--agent", f"openai:{url}", "--model", "fake", "--preset", "tiny", "--out", str(tmp_path / "down"), "--json")
+    assert res["n"] == 40 and res["errors"] == 40 and res["avg_success"] == 0.0
+    from agentgym_nb.evaluate import load_run
+    reasons = {t.meta["error"].split(" after ")[0][:40] for t in load_run(tmp_path / "down")}
+    assert all("500" in t.meta["error"] and "overloaded" in t.meta["error"] for t in load_run(tmp_path / "down")), reasons
