@@ -6,7 +6,7 @@
 __all__ = ['Request', 'AgentError', 'Agent', 'ExpertAgent', 'sample_next', 'BufferLayer', 'buffered_cache', 'cache_kv',
            'pad_left', 'EpisodeState', 'ModelAgent']
 
-# %% ../nbs/17_agents.ipynb #c8b6fa6c
+# %% ../nbs/17_agents.ipynb #fac0ba88
 import agentgym_nb.config  # sets OMP_WAIT_POLICY before torch starts its threads
 import time
 from collections import deque
@@ -17,7 +17,7 @@ from transformers.cache_utils import Cache, DynamicLayer
 from .core import make
 from .models import ModelConfig, context_head, load_model
 
-# %% ../nbs/17_agents.ipynb #29bf067b
+# %% ../nbs/17_agents.ipynb #8dcb5d08
 @dataclass
 class Request:
     "One conversation waiting for the agent's next reply."
@@ -30,7 +30,7 @@ class Request:
 class AgentError(RuntimeError):
     "The agent could not reply (an endpoint down, a timeout): the episode fails with this reason and the run goes on."
 
-# %% ../nbs/17_agents.ipynb #0656458c
+# %% ../nbs/17_agents.ipynb #d72f98f3
 class Agent:
     "Takes conversations, returns one reply each: `reply` for a batch, `submit`/`poll`/`release` for the rollout engine."
     name = "agent"
@@ -62,12 +62,12 @@ class Agent:
             if isinstance(got[k], AgentError): raise got[k]
         return [got[k] for k in keys]
 
-# %% ../nbs/17_agents.ipynb #14dd7b48
+# %% ../nbs/17_agents.ipynb #8f9f421b
 class ExpertAgent(Agent):
     "The env's scripted expert behind the agent interface (an in-process replica per episode)."
     name = "expert"
 
-    def __init__(self): self.replicas = {}  # key -> (env, its last action)
+    def __init__(self): self.replicas = {}  # key -> [env, replies applied]
 
     def reply(self, requests):
         return [self._one(r) for r in requests]
@@ -75,18 +75,17 @@ class ExpertAgent(Agent):
     def _one(self, r:Request):
         if not r.env: return AgentError("the expert needs to know the env and item: call it from a rollout")
         if r.key not in self.replicas:
-            env = make(r.env); env.reset(options={"item": r.item}); self.replicas[r.key] = [env, None]
-        else:
-            env, last = self.replicas[r.key]
-            env.step(last)
-        action = self.replicas[r.key][0].unwrapped.expert_action()
-        self.replicas[r.key][1] = action
-        return action
+            env = make(r.env); env.reset(options={"item": r.item}); self.replicas[r.key] = [env, 0]
+        env, applied = self.replicas[r.key]
+        replies = [m["content"] for m in r.messages[context_head(r.messages):] if m["role"] == "assistant"]
+        for a in replies[applied:]: env.step(a)
+        self.replicas[r.key][1] = len(replies)
+        return env.unwrapped.expert_action()
 
     def release(self, key):
         if key in self.replicas: self.replicas.pop(key)[0].close()
 
-# %% ../nbs/17_agents.ipynb #3feb2284
+# %% ../nbs/17_agents.ipynb #d24b8262
 def sample_next(logits:torch.Tensor, # (batch, vocab) scores of the next token
                 temperature:float, # 0 is greedy
                 top_p:float, # sample from the smallest set of tokens whose probability reaches top_p
@@ -101,7 +100,7 @@ def sample_next(logits:torch.Tensor, # (batch, vocab) scores of the next token
         probs = torch.zeros_like(probs).scatter_(-1, idx, p)
     return torch.cat([torch.multinomial(pr, 1, generator=g) for pr, g in zip(probs, generators)])
 
-# %% ../nbs/17_agents.ipynb #57266d96
+# %% ../nbs/17_agents.ipynb #30f1a21e
 class BufferLayer(DynamicLayer):
     "A KV cache layer with room to grow: a decoding step writes its keys and values in place."
     def __init__(self, keys:torch.Tensor, values:torch.Tensor, spare:int=64):
@@ -121,6 +120,11 @@ class BufferLayer(DynamicLayer):
         self.keys, self.values = self.kbuf[:, :, :self.n], self.vbuf[:, :, :self.n]
         return self.keys, self.values
 
+    def select(self, rows:torch.Tensor, lead:int=0):
+        "Keep only `rows` of the batch, without its first `lead` positions (one copy; the spare room stays)."
+        self.kbuf, self.vbuf, self.n = self.kbuf[rows, :, lead:], self.vbuf[rows, :, lead:], self.n - lead
+        self.keys, self.values = self.kbuf[:, :, :self.n], self.vbuf[:, :, :self.n]
+
 def buffered_cache(kv:list, spare:int) -> Cache:
     "A transformers cache holding `kv` (per layer: keys, values) with room for `spare` more positions."
     return Cache(layers=[BufferLayer(k, v, spare) for k, v in kv])
@@ -135,7 +139,7 @@ def pad_left(kv:list, mask:torch.Tensor, n:int) -> tuple:
     z = lambda t: torch.cat([t.new_zeros(*t.shape[:2], n, t.shape[3]), t], 2)
     return [(z(k), z(v)) for k, v in kv], torch.cat([mask.new_zeros(mask.shape[0], n), mask], 1)
 
-# %% ../nbs/17_agents.ipynb #a3dd0bc3
+# %% ../nbs/17_agents.ipynb #8f443f9e
 @dataclass
 class EpisodeState:
     "A model agent's memory of one episode."
@@ -148,7 +152,7 @@ class EpisodeState:
     @property
     def cached(self) -> int: return 0 if self.cache is None else self.cache[0][0].shape[2]
 
-# %% ../nbs/17_agents.ipynb #07b79511
+# %% ../nbs/17_agents.ipynb #fee765ea
 class ModelAgent(Agent):
     "A causal LM as an agent: continuous batching over episodes, each episode's KV cache kept across its turns."
     def __init__(self, model, # a transformers causal LM (tiny on CPU, or a hub model)
@@ -175,7 +179,7 @@ class ModelAgent(Agent):
         model, tok, _ = load_model(ModelConfig(name=str(path), lora_r=0))
         return cls(model, tok, name=kw.pop("name", str(path)), **kw)
 
-# %% ../nbs/17_agents.ipynb #6b2f622e
+# %% ../nbs/17_agents.ipynb #8ebc13fe
 @patch
 def submit(self:ModelAgent, r:Request):
     ep = self.episodes.get(r.key)
@@ -196,14 +200,14 @@ def _context(self:ModelAgent, ep:EpisodeState, messages:list):
         if self.keep_cache and ep.text and text.startswith(ep.text): ids = ep.ids + encode(text[len(ep.text):])
         else: ids, ep.cache = encode(text), None
         if len(ids) <= limit or head + ep.dropped >= len(messages) - 1: break
-        ep.dropped, ep.text, limit = ep.dropped + 2, "", room * 3 // 4
+        ep.dropped, ep.text, limit = ep.dropped + 2, "", room // 2
     if len(ids) > room: ids, text, ep.cache = ids[-room:], "", None  # one turn alone too long: keep its end
     ep.ids, ep.text = ids, text
 
 @patch
 def release(self:ModelAgent, key:str): self.episodes.pop(key, None)
 
-# %% ../nbs/17_agents.ipynb #2a8849c8
+# %% ../nbs/17_agents.ipynb #baf4894b
 @patch
 def poll(self:ModelAgent) -> list[tuple]:
     t0, done = time.perf_counter(), []
@@ -227,7 +231,7 @@ def _groups(self:ModelAgent, keys:list) -> list[list]:
         else: groups.append([k])
     return groups
 
-# %% ../nbs/17_agents.ipynb #c98fd034
+# %% ../nbs/17_agents.ipynb #3a74df30
 @patch
 @torch.no_grad()
 def _prefill(self:ModelAgent, keys:list):
@@ -265,7 +269,7 @@ def _prefill(self:ModelAgent, keys:list):
     self.cache, self.mask, self.pos, self.last = buffered_cache(kv, self.max_new_tokens), mask, newpos, nxt
     self.rows += [(k, [t]) for k, t in zip(keys, nxt[-B:].tolist())]
 
-# %% ../nbs/17_agents.ipynb #0c476733
+# %% ../nbs/17_agents.ipynb #0c1c3524
 @patch
 @torch.no_grad()
 def _decode(self:ModelAgent):
@@ -297,6 +301,6 @@ def _finish(self:ModelAgent) -> list[tuple]:
     idx = torch.tensor(keep, device=self.device)
     mask = self.mask[idx]
     lead = int((mask.cumsum(1) == 0).sum(1).min())  # padding columns every remaining row has
-    self.cache = buffered_cache([(k[idx][:, :, lead:], v[idx][:, :, lead:]) for k, v in kv], self.max_new_tokens)
+    for layer in self.cache.layers: layer.select(idx, lead)
     self.mask, self.pos, self.last = mask[:, lead:], self.pos[idx], self.last[idx]
     return done

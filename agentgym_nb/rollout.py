@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['Task', 'as_tasks', 'episode_seed', 'Rollout', 'rollout', 'bench_rollout']
 
-# %% ../nbs/19_rollout.ipynb #082fa904
+# %% ../nbs/19_rollout.ipynb #a8a4f372
 import json, logging, time, zlib
 from collections import defaultdict, deque
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
@@ -19,13 +19,14 @@ from .trajectory import RecordTrajectory, Trajectory, read_jsonl, write_jsonl
 
 _log = logging.getLogger(__name__)
 
-# %% ../nbs/19_rollout.ipynb #06954610
+# %% ../nbs/19_rollout.ipynb #231adc5c
 @dataclass(frozen=True)
 class Task:
     "One episode to play."
     env: str  # registry name
     item: int  # the env's item id
     sample: int = 0  # which play of this item (several when exploring at a temperature)
+    prefix: tuple = ()  # replies replayed before the agent acts (a search restarting from a node of its tree)
 
     @property
     def key(self) -> str: return f"{self.env}_{self.item}#{self.sample}"
@@ -46,7 +47,7 @@ def episode_seed(seed:int, task:Task) -> int:
     "The sampling seed of `task` in a run seeded `seed`: the same whatever order the episodes run in."
     return zlib.crc32(f"{seed}/{task.key}".encode())
 
-# %% ../nbs/19_rollout.ipynb #db9f04ac
+# %% ../nbs/19_rollout.ipynb #7f8b880c
 @dataclass
 class _Live:
     "An episode in flight."
@@ -75,7 +76,7 @@ class Rollout:
         blocking = any(env_class(t.env).blocking for t in self.tasks)
         self.env_threads = env_threads if env_threads is not None else (8 if url or blocking else 0)
 
-# %% ../nbs/19_rollout.ipynb #04f7f83a
+# %% ../nbs/19_rollout.ipynb #8250c1ab
 from fastcore.basics import patch
 
 @patch
@@ -89,7 +90,7 @@ def _resume(self:Rollout) -> dict:
     write_jsonl(kept.values(), self.out)
     return kept
 
-# %% ../nbs/19_rollout.ipynb #2bc22d83
+# %% ../nbs/19_rollout.ipynb #9c12aca2
 @patch
 def run(self:Rollout) -> list[Trajectory]:
     "Play every task not already finished in `out`; the trajectories in task order."
@@ -133,7 +134,7 @@ def _summarise(self:Rollout, wall:float, gen:int):
                   "env_wait_share": round(waited / wall, 4) if wall else 0.0, "generated_tokens": gen,
                   "tokens_per_s": round(gen / wall, 1) if wall else 0.0}
 
-# %% ../nbs/19_rollout.ipynb #b7fb0c0a
+# %% ../nbs/19_rollout.ipynb #8cfb7a09
 @patch
 def _env(self:Rollout, name:str) -> RecordTrajectory:
     "An idle env of `name` (reused across episodes), or a new one (a new session over HTTP)."
@@ -154,13 +155,13 @@ def _env_op(self:Rollout, L:_Live, op:str, reply:str|None):
     L.env_s += dt; self.env_s += dt
     return res
 
-# %% ../nbs/19_rollout.ipynb #c2ce50fd
+# %% ../nbs/19_rollout.ipynb #05cbec06
 @patch
 def _after_env(self:Rollout, L:_Live, res:tuple):
     op, r = res
     if op == "error": return self._env_failed(L, r)
     traj = L.env.trajectory
-    if op == "reset": traj.meta.update(sample=L.task.sample, score=0.0)
+    if op == "reset": traj.meta.update(sample=L.task.sample, score=0.0, prefix_turns=len(L.task.prefix))
     else:
         _, _, term, trunc, info = r
         traj.meta["score"] = float(info.get("score", traj.reward))
@@ -169,6 +170,7 @@ def _after_env(self:Rollout, L:_Live, res:tuple):
             if capped and not (term or trunc): traj.meta.update(truncated=True, final_observation=traj.conversations.pop()["value"])
             return self._finish(L)
     t = L.task
+    if traj.meta["turns"] < len(t.prefix): return self._env_call(L, "step", t.prefix[traj.meta["turns"]])  # replay
     self.agent.submit(Request(t.key, to_messages(traj.conversations), t.env, t.item, episode_seed(self.seed, t)))
 
 @patch
@@ -193,7 +195,7 @@ def _env_failed(self:Rollout, L:_Live, e:Exception):
     L.env, L.t0, L.env_s = RecordTrajectory(make(L.task.env, url=self.url), source=self.agent.name), time.perf_counter(), 0.0
     self._env_call(L, "reset")
 
-# %% ../nbs/19_rollout.ipynb #54bae3df
+# %% ../nbs/19_rollout.ipynb #83bd15e6
 @patch
 def _finish(self:Rollout, L:_Live, error:str|None=None):
     t = L.task
@@ -219,13 +221,13 @@ def _rates(self:Rollout) -> str:
     for tr in self.finished.values(): n[tr.env] += 1; k[tr.env] += tr.success
     return " ".join(f"{e} {k[e] / n[e]:.2f}" for e in sorted(n))
 
-# %% ../nbs/19_rollout.ipynb #c76e537c
+# %% ../nbs/19_rollout.ipynb #f8205980
 def rollout(agent:Agent, items, url:str|None=None, n_parallel:int=32, samples:int=1, seed:int=0, out=None,
             progress:bool=True, **kw) -> list[Trajectory]:
     "Play `items` ({env: [items]} or tasks) with `agent`, `n_parallel` at once; each finished episode is appended to `out`."
     return Rollout(agent, items, url, n_parallel, samples, seed, out, progress=progress, **kw).run()
 
-# %% ../nbs/19_rollout.ipynb #c18dd77e
+# %% ../nbs/19_rollout.ipynb #7ef5f8db
 def bench_rollout(p, # a `Preset`: its envs, reply cap
                   model_path:str, # a saved model folder (e.g. the preset's BC model)
                   n:int=32, # episodes
