@@ -6,12 +6,12 @@
 __all__ = ['cmd_envs', 'cmd_serve', 'cmd_expert', 'cmd_bench_envs', 'cmd_data_build', 'cmd_train_bc', 'cmd_bench_train',
            'cmd_eval', 'cmd_bench_rollout', 'cmd_evolve', 'cmd_ablations', 'cmd_quickstart', 'build_parser', 'main']
 
-# %% ../nbs/10_cli.ipynb #86f6eb26
+# %% ../nbs/10_cli.ipynb #31c68177
 import argparse, json, sys
 from pathlib import Path
 from .config import load_settings
 
-# %% ../nbs/10_cli.ipynb #6d4a0038
+# %% ../nbs/10_cli.ipynb #d3ee0c3e
 def cmd_envs(a) -> dict:
     "List the registered envs with their splits."
     import agentgym_nb
@@ -32,7 +32,7 @@ def cmd_serve(a) -> dict:
     except KeyboardInterrupt: pass
     return {"served": a.envs}
 
-# %% ../nbs/10_cli.ipynb #898e8afd
+# %% ../nbs/10_cli.ipynb #e88fb716
 def cmd_expert(a) -> dict:
     "Run an env's expert on items of a split; print and return the success figures."
     import agentgym_nb
@@ -66,7 +66,7 @@ def cmd_bench_envs(a) -> dict:
                   f"p99 {h['p99_ms']:.2f} ms  server CPU {h['server_cpu_ms_per_step']:.3f} ms/step")
     return res
 
-# %% ../nbs/10_cli.ipynb #112111f9
+# %% ../nbs/10_cli.ipynb #360ba833
 def cmd_data_build(a) -> dict:
     "Build the preset's AgentTraj, AgentTraj-L and AgentEval under the data folder."
     import agentgym_nb
@@ -82,7 +82,7 @@ def cmd_data_build(a) -> dict:
     return {"root": str(root), **{k: {c["env"]: c["kept"] for c in v} for k, v in res.items() if k != "agenteval"},
             "agenteval": res["agenteval"]}
 
-# %% ../nbs/10_cli.ipynb #c9f79c60
+# %% ../nbs/10_cli.ipynb #4d3c5278
 def cmd_train_bc(a) -> dict:
     "Behaviour cloning for a preset; resumes from `--out` if a checkpoint is there."
     from agentgym_nb.bc import BCConfig, BCTrainer
@@ -102,16 +102,16 @@ def cmd_bench_train(a) -> dict:
     if not a.json: print(json.dumps(res, indent=1))
     return res
 
-# %% ../nbs/10_cli.ipynb #8e6b935e
+# %% ../nbs/10_cli.ipynb #439a129c
 def cmd_eval(a) -> dict:
     "Evaluate an agent on a suite; print the table; return the average and per-env success."
     from agentgym_nb.evaluate import agent_from_spec, evaluate, markdown_table, paper_table
     st = load_settings(); p = st.get_preset(a.preset)
     agent = agent_from_spec(a.agent, p, model=a.model or "", temperature=a.temperature)
-    tbl = evaluate(agent, a.suite, p.name, out=a.out, url=a.url, seed=a.seed, progress=not a.json)
+    tbl = evaluate(agent, a.suite, p.name, out=a.out, url=a.url, seed=a.seed, progress=not a.json, n=a.n)
     paper = paper_table(tbl, agent.name)
     if not a.json: print(tbl.round(3).to_string() + "\n\n" + markdown_table(paper))
-    return {"agent": agent.name, "suite": a.suite, "preset": p.name, "avg_success": round(float(paper["avg"].iloc[0]) / 100, 4),
+    return {"agent": agent.name, "suite": a.suite if a.n is None else f"{a.suite}[:{a.n}]", "preset": p.name, "avg_success": round(float(paper["avg"].iloc[0]) / 100, 4),
             "per_env": {e: round(float(v), 4) for e, v in tbl.success.items()}, "n": int(tbl.n.sum()),
             "errors": int(tbl.errors.sum())}
 
@@ -125,12 +125,12 @@ def cmd_bench_rollout(a) -> dict:
     if not a.json: print(json.dumps({k: v for k, v in res.items() if k != "runs"}, indent=1))
     return res
 
-# %% ../nbs/10_cli.ipynb #7e88db29
+# %% ../nbs/10_cli.ipynb #4c0a3ca7
 def _evol_config(a):
     from agentgym_nb.evol import EvolConfig
     st = load_settings(); p = st.get_preset(a.preset)
     kw = {k: v for k, v in dict(rounds=a.rounds, explore_per_env=a.explore_per_env, samples=a.samples).items() if v is not None}
-    return EvolConfig(preset=p.name, seed=st.seed, eval_sampled=not a.no_sampled_eval, **kw), p
+    return EvolConfig(preset=p.name, data=a.data or "", seed=st.seed, eval_sampled=not a.no_sampled_eval, **kw), p
 
 def cmd_evolve(a) -> dict:
     "AgentEvol on a preset: every round's AgentEval table."
@@ -138,7 +138,7 @@ def cmd_evolve(a) -> dict:
     from agentgym_nb.evol import AgentEvol
     from agentgym_nb.evaluate import markdown_table
     cfg, p = _evol_config(a)
-    root = Path(a.out) if a.out else load_settings().data_dir/"runs"/f"evol-{p.name}"
+    root = Path(a.out) if a.out else Path(a.data or load_settings().data_dir)/"runs"/f"evol-{p.name}"
     evol = AgentEvol(variant(cfg, a.ablation or "agentevol", root))
     tbl = evol.run(progress=not a.json)
     if not a.json: print(markdown_table(tbl) + f"\nrun folder: {evol.out}")
@@ -151,13 +151,13 @@ def cmd_ablations(a) -> dict:
     from agentgym_nb.ablations import ablations
     from agentgym_nb.evaluate import markdown_table
     cfg, p = _evol_config(a)
-    cfg.out = a.out or str(load_settings().data_dir/"runs"/f"evol-{p.name}")
+    cfg.out = a.out or str(Path(a.data or load_settings().data_dir)/"runs"/f"evol-{p.name}")
     table, per_round = ablations(cfg, rows=a.rows.split(",") if a.rows else None, progress=not a.json)
     if not a.json: print(markdown_table(table))
     return {"preset": p.name, "out": cfg.out, "avg": {r: float(v) for r, v in table["avg"].items()},
             "rows": table.drop(columns=["paper avg"]).to_dict("index"), "per_round": per_round.to_dict("records")}
 
-# %% ../nbs/10_cli.ipynb #1e847b81
+# %% ../nbs/10_cli.ipynb #df761f22
 def cmd_quickstart(a) -> dict:
     "Serve and run the experts over HTTP, build the datasets, train BC, evaluate it: the pipeline on one preset."
     import agentgym_nb, pandas as pd
@@ -194,7 +194,7 @@ def cmd_quickstart(a) -> dict:
             "bc_eval": {"avg_success": round(float(ev.success.mean()), 4), "per_env": {e: round(float(v), 4) for e, v in ev.success.items()},
                         "n": int(ev.n.sum())}}
 
-# %% ../nbs/10_cli.ipynb #87543cd3
+# %% ../nbs/10_cli.ipynb #feccdebd
 def build_parser() -> argparse.ArgumentParser:
     "The `agentgym-nb` argument parser."
     ap = argparse.ArgumentParser(prog="agentgym-nb", description="AgentGym as a Jupyter-first kit.")
@@ -217,11 +217,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--suite", default="agenteval", choices=["agenteval", "test"]); p.add_argument("--preset")
     p.add_argument("--out"); p.add_argument("--url", help="an env server; default: envs in process")
     p.add_argument("--model", help="the model name an openai: endpoint serves"); p.add_argument("--temperature", type=float, default=0.0)
-    p.add_argument("--seed", type=int)
+    p.add_argument("--seed", type=int); p.add_argument("--n", type=int, help="only the first N items per env (a quick look)")
     for name, fn, help in [("evolve", cmd_evolve, "AgentEvol: explore, filter, learn, evaluate, for some rounds"),
                            ("ablations", cmd_ablations, "the paper's ablation table on a preset")]:
         p = add(name, fn, help)
         p.add_argument("--preset"); p.add_argument("--out"); p.add_argument("--rounds", type=int)
+        p.add_argument("--data", help="the datasets' root (default: settings.ini's data_dir)")
         p.add_argument("--explore-per-env", type=int); p.add_argument("--samples", type=int)
         p.add_argument("--no-sampled-eval", action="store_true", help="evaluate greedily only (saves one evaluation per round)")
         if name == "evolve": p.add_argument("--ablation", choices=["agentevol", "uniform", "no-mcts"])
@@ -255,5 +256,5 @@ def main(argv:list[str]|None=None) -> int:
     if a.json: print(json.dumps(res))
     return 0
 
-# %% ../nbs/10_cli.ipynb #81f1d74f
+# %% ../nbs/10_cli.ipynb #77c48577
 if __name__ == "__main__": sys.exit(main())

@@ -79,3 +79,18 @@ def test_eval_openai_endpoint_and_its_failures(tmp_path):
     from agentgym_nb.evaluate import load_run
     reasons = {t.meta["error"].split(" after ")[0][:40] for t in load_run(tmp_path / "down")}
     assert all("500" in t.meta["error"] and "overloaded" in t.meta["error"] for t in load_run(tmp_path / "down")), reasons
+
+
+def test_evolve_tiny_resumes(tmp_path):
+    """`evolve` on the tiny preset: round 0 and one round with its control; a second call finds every output."""
+    cli("data", "build", "--preset", "tiny", "--out", str(tmp_path / "data"), "--json")
+    args = ["evolve", "--preset", "tiny", "--data", str(tmp_path / "data"), "--out", str(tmp_path / "evol"), "--rounds", "1",
+            "--explore-per-env", "3", "--samples", "2", "--no-sampled-eval", "--json"]
+    res = cli(*args)
+    assert set(res["avg"]) == {"round-0 greedy", "round-1 greedy", "round-1 control"}
+    run = tmp_path / "evol" / "agentevol"
+    shares = json.loads((run / "round-1" / "explore" / "shares.json").read_text())
+    assert shares["items"] == {"maze": 3, "wordle": 3} and (run / "round-1" / "kept.jsonl").exists()
+    before = {p: p.stat().st_mtime for p in run.rglob("results.csv")}
+    assert cli(*args)["avg"] == res["avg"]  # resumed: nothing re-run
+    assert {p: p.stat().st_mtime for p in run.rglob("results.csv")} == before
