@@ -32,6 +32,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                     'agentgym_nb.agents.ModelAgent._decode': ('agents.html#modelagent._decode', 'agentgym_nb/agents.py'),
                                     'agentgym_nb.agents.ModelAgent._finish': ('agents.html#modelagent._finish', 'agentgym_nb/agents.py'),
                                     'agentgym_nb.agents.ModelAgent._groups': ('agents.html#modelagent._groups', 'agentgym_nb/agents.py'),
+                                    'agentgym_nb.agents.ModelAgent._head_cache': ( 'agents.html#modelagent._head_cache',
+                                                                                   'agentgym_nb/agents.py'),
                                     'agentgym_nb.agents.ModelAgent._prefill': ('agents.html#modelagent._prefill', 'agentgym_nb/agents.py'),
                                     'agentgym_nb.agents.ModelAgent.from_path': ( 'agents.html#modelagent.from_path',
                                                                                  'agentgym_nb/agents.py'),

@@ -6,7 +6,7 @@
 __all__ = ['Request', 'AgentError', 'Agent', 'ExpertAgent', 'sample_next', 'BufferLayer', 'buffered_cache', 'cache_kv',
            'pad_left', 'EpisodeState', 'ModelAgent']
 
-# %% ../nbs/17_agents.ipynb #fac0ba88
+# %% ../nbs/17_agents.ipynb #3937dd40
 import agentgym_nb.config  # sets OMP_WAIT_POLICY before torch starts its threads
 import time
 from collections import deque
@@ -17,7 +17,7 @@ from transformers.cache_utils import Cache, DynamicLayer
 from .core import make
 from .models import ModelConfig, context_head, load_model
 
-# %% ../nbs/17_agents.ipynb #8dcb5d08
+# %% ../nbs/17_agents.ipynb #50bfeac3
 @dataclass
 class Request:
     "One conversation waiting for the agent's next reply."
@@ -30,7 +30,7 @@ class Request:
 class AgentError(RuntimeError):
     "The agent could not reply (an endpoint down, a timeout): the episode fails with this reason and the run goes on."
 
-# %% ../nbs/17_agents.ipynb #d72f98f3
+# %% ../nbs/17_agents.ipynb #c563ff3e
 class Agent:
     "Takes conversations, returns one reply each: `reply` for a batch, `submit`/`poll`/`release` for the rollout engine."
     name = "agent"
@@ -62,7 +62,7 @@ class Agent:
             if isinstance(got[k], AgentError): raise got[k]
         return [got[k] for k in keys]
 
-# %% ../nbs/17_agents.ipynb #8f9f421b
+# %% ../nbs/17_agents.ipynb #d9f05979
 class ExpertAgent(Agent):
     "The env's scripted expert behind the agent interface (an in-process replica per episode)."
     name = "expert"
@@ -85,7 +85,7 @@ class ExpertAgent(Agent):
     def release(self, key):
         if key in self.replicas: self.replicas.pop(key)[0].close()
 
-# %% ../nbs/17_agents.ipynb #d24b8262
+# %% ../nbs/17_agents.ipynb #d22412ce
 def sample_next(logits:torch.Tensor, # (batch, vocab) scores of the next token
                 temperature:float, # 0 is greedy
                 top_p:float, # sample from the smallest set of tokens whose probability reaches top_p
@@ -100,7 +100,7 @@ def sample_next(logits:torch.Tensor, # (batch, vocab) scores of the next token
         probs = torch.zeros_like(probs).scatter_(-1, idx, p)
     return torch.cat([torch.multinomial(pr, 1, generator=g) for pr, g in zip(probs, generators)])
 
-# %% ../nbs/17_agents.ipynb #30f1a21e
+# %% ../nbs/17_agents.ipynb #2383bf11
 class BufferLayer(DynamicLayer):
     "A KV cache layer with room to grow: a decoding step writes its keys and values in place."
     def __init__(self, keys:torch.Tensor, values:torch.Tensor, spare:int=64):
@@ -139,7 +139,7 @@ def pad_left(kv:list, mask:torch.Tensor, n:int) -> tuple:
     z = lambda t: torch.cat([t.new_zeros(*t.shape[:2], n, t.shape[3]), t], 2)
     return [(z(k), z(v)) for k, v in kv], torch.cat([mask.new_zeros(mask.shape[0], n), mask], 1)
 
-# %% ../nbs/17_agents.ipynb #8f443f9e
+# %% ../nbs/17_agents.ipynb #b4874468
 @dataclass
 class EpisodeState:
     "A model agent's memory of one episode."
@@ -152,7 +152,7 @@ class EpisodeState:
     @property
     def cached(self) -> int: return 0 if self.cache is None else self.cache[0][0].shape[2]
 
-# %% ../nbs/17_agents.ipynb #fee765ea
+# %% ../nbs/17_agents.ipynb #5e3a437d
 class ModelAgent(Agent):
     "A causal LM as an agent: continuous batching over episodes, each episode's KV cache kept across its turns."
     def __init__(self, model, # a transformers causal LM (tiny on CPU, or a hub model)
@@ -169,7 +169,7 @@ class ModelAgent(Agent):
         self.max_len = max_len or model.config.max_position_embeddings
         self.keep_cache, self.device = keep_cache, model.device
         self.stop_ids = set(tokenizer.all_special_ids) | {tokenizer.eos_token_id}  # a reply never holds markup
-        self.waiting, self.episodes = deque(), {}
+        self.waiting, self.episodes, self.heads = deque(), {}, {}
         self.rows, self.cache, self.mask, self.pos, self.last = [], None, None, None, None
         self.stats = {"generated_tokens": 0, "prefill_tokens": 0, "forwards": 0, "seconds": 0.0}
 
@@ -179,7 +179,7 @@ class ModelAgent(Agent):
         model, tok, _ = load_model(ModelConfig(name=str(path), lora_r=0))
         return cls(model, tok, name=kw.pop("name", str(path)), **kw)
 
-# %% ../nbs/17_agents.ipynb #8ebc13fe
+# %% ../nbs/17_agents.ipynb #1c546829
 @patch
 def submit(self:ModelAgent, r:Request):
     ep = self.episodes.get(r.key)
@@ -202,12 +202,27 @@ def _context(self:ModelAgent, ep:EpisodeState, messages:list):
         if len(ids) <= limit or head + ep.dropped >= len(messages) - 1: break
         ep.dropped, ep.text, limit = ep.dropped + 2, "", room // 2
     if len(ids) > room: ids, text, ep.cache = ids[-room:], "", None  # one turn alone too long: keep its end
+    elif ep.cache is None and self.keep_cache: ep.cache = self._head_cache(messages[:head], ids)
     ep.ids, ep.text = ids, text
+
+@patch
+@torch.no_grad()
+def _head_cache(self:ModelAgent, head:list, ids:list) -> list|None:
+    "The KV cache of the context's head (instruction and OK), computed once per distinct head and shared by every episode."
+    text = self.tok.apply_chat_template(head, tokenize=False)
+    if text not in self.heads:
+        if len(self.heads) >= 64: self.heads.clear()
+        hids = self.tok(text, add_special_tokens=False)["input_ids"]
+        out = self.model(input_ids=torch.tensor([hids], device=self.device), use_cache=True, logits_to_keep=1)
+        self.heads[text] = (hids, cache_kv(out.past_key_values))
+        self.stats["forwards"] += 1; self.stats["prefill_tokens"] += len(hids)
+    hids, kv = self.heads[text]
+    return kv if len(hids) < len(ids) and ids[:len(hids)] == hids else None
 
 @patch
 def release(self:ModelAgent, key:str): self.episodes.pop(key, None)
 
-# %% ../nbs/17_agents.ipynb #baf4894b
+# %% ../nbs/17_agents.ipynb #c019354f
 @patch
 def poll(self:ModelAgent) -> list[tuple]:
     t0, done = time.perf_counter(), []
@@ -231,7 +246,7 @@ def _groups(self:ModelAgent, keys:list) -> list[list]:
         else: groups.append([k])
     return groups
 
-# %% ../nbs/17_agents.ipynb #3a74df30
+# %% ../nbs/17_agents.ipynb #a7798e47
 @patch
 @torch.no_grad()
 def _prefill(self:ModelAgent, keys:list):
@@ -269,7 +284,7 @@ def _prefill(self:ModelAgent, keys:list):
     self.cache, self.mask, self.pos, self.last = buffered_cache(kv, self.max_new_tokens), mask, newpos, nxt
     self.rows += [(k, [t]) for k, t in zip(keys, nxt[-B:].tolist())]
 
-# %% ../nbs/17_agents.ipynb #0c1c3524
+# %% ../nbs/17_agents.ipynb #2b938beb
 @patch
 @torch.no_grad()
 def _decode(self:ModelAgent):
