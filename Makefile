@@ -17,6 +17,10 @@ $(STAMP): pyproject.toml requirements.lock
 	@command -v java >/dev/null || { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless >/dev/null; \
 	  else echo "SciWorld needs a Java runtime (17 or newer): install one, e.g. 'sudo apt-get install default-jre-headless', then run make again"; exit 1; fi; }
+	@# The JupyterLab browser test drives Debian's chromium with playwright (no browser download is possible here).
+	@command -v chromium >/dev/null || { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "the browser test needs chromium: e.g. 'sudo apt-get install chromium' (it is skipped without one, outside CI)"; fi; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -c requirements.lock -e ".[dev]"
