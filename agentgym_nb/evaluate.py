@@ -6,13 +6,13 @@
 __all__ = ['episode_frame', 'wilson_interval', 'results_table', 'paper_table', 'markdown_table', 'save_results', 'load_run',
            'mcnemar_p', 'compare', 'plot_results', 'suite_items', 'agent_from_spec', 'evaluate']
 
-# %% ../nbs/20_evaluate.ipynb #d55a1469
+# %% ../nbs/20_evaluate.ipynb #3645bc7d
 import json, math
 from pathlib import Path
 import numpy as np, pandas as pd
 from .trajectory import Trajectory, read_jsonl, write_jsonl, write_manifest
 
-# %% ../nbs/20_evaluate.ipynb #06ca3b0b
+# %% ../nbs/20_evaluate.ipynb #be935080
 def _item(t:Trajectory) -> int:
     return int(t.meta["item"]) if "item" in t.meta else int(t.item_id.rsplit("_", 1)[1])
 
@@ -27,7 +27,7 @@ def episode_frame(trajs) -> pd.DataFrame:
                          turns=int(m.get("turns", len(t.replies))), invalid=int(m.get("invalid_actions", 0)), error=err))
     return pd.DataFrame(rows, columns=["env", "item", "sample", "success", "reward", "score", "turns", "invalid", "error"])
 
-# %% ../nbs/20_evaluate.ipynb #3970861f
+# %% ../nbs/20_evaluate.ipynb #127b7c35
 def wilson_interval(k:int,  # successes
                     n:int,  # trials
                     z:float=1.96  # normal quantile: 1.96 for a 95% interval
@@ -38,7 +38,7 @@ def wilson_interval(k:int,  # successes
     centre, half = (p + z2 / (2 * n)) / (1 + z2 / n), z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
     return (max(0.0, centre - half), min(1.0, centre + half))
 
-# %% ../nbs/20_evaluate.ipynb #cc283005
+# %% ../nbs/20_evaluate.ipynb #3c1efb44
 def results_table(trajs) -> pd.DataFrame:
     "Per env: n, success rate, its Wilson 95% CI, mean reward, score and turns, invalid actions per turn, errors."
     df = episode_frame(trajs)
@@ -51,7 +51,7 @@ def results_table(trajs) -> pd.DataFrame:
     out["errors"] = g.error.sum().astype(int)
     return out
 
-# %% ../nbs/20_evaluate.ipynb #1b65dd8f
+# %% ../nbs/20_evaluate.ipynb #3089da43
 def paper_table(tables:dict|pd.DataFrame,  # {run name: `results_table`}, or one results table
                 name:str="agent"  # the row name when `tables` is a single table
                ) -> pd.DataFrame:
@@ -63,7 +63,7 @@ def paper_table(tables:dict|pd.DataFrame,  # {run name: `results_table`}, or one
     pct.index.name, pct.columns.name = "run", None
     return pct.astype(float).round(1)
 
-# %% ../nbs/20_evaluate.ipynb #c0c84dae
+# %% ../nbs/20_evaluate.ipynb #f9a996ad
 def markdown_table(df:pd.DataFrame, floatfmt:str=".1f") -> str:
     "`df` as a GitHub markdown table (index first, numbers right-aligned, floats as `floatfmt`)."
     cell = lambda v: "" if v is None or (isinstance(v, float) and math.isnan(v)) else format(v, floatfmt) if isinstance(v, float) else str(v)
@@ -73,7 +73,7 @@ def markdown_table(df:pd.DataFrame, floatfmt:str=".1f") -> str:
     line = lambda cells: "| " + " | ".join(cells) + " |"
     return "\n".join([line(head), line(["---" + a for a in nums])] + [line(r) for r in rows]) + "\n"
 
-# %% ../nbs/20_evaluate.ipynb #5ab67ec6
+# %% ../nbs/20_evaluate.ipynb #59af382a
 def save_results(out_dir,  # the run's folder
                  trajs,  # the run's `Trajectory`s
                  name:str="agent",  # the run's name (its row in `table.md`)
@@ -95,7 +95,7 @@ def load_run(path) -> list[Trajectory]:
     p = Path(path)
     return read_jsonl(p/"trajectories.jsonl" if p.is_dir() else p, skip_bad=True)
 
-# %% ../nbs/20_evaluate.ipynb #873f851c
+# %% ../nbs/20_evaluate.ipynb #7f8d4aab
 def mcnemar_p(b:int,  # pairs where only the baseline succeeded
               c:int  # pairs where only the other run succeeded
              ) -> float:
@@ -104,7 +104,7 @@ def mcnemar_p(b:int,  # pairs where only the baseline succeeded
     if n == 0: return 1.0
     return min(1.0, 2 * sum(math.comb(n, i) for i in range(min(b, c) + 1)) / 2 ** n)
 
-# %% ../nbs/20_evaluate.ipynb #6f19f5ff
+# %% ../nbs/20_evaluate.ipynb #b784730c
 def _paired_row(s0:pd.Series, s1:pd.Series, z:float=1.96) -> dict:
     d = s1.astype(float) - s0.astype(float)
     n = len(d)
@@ -136,7 +136,7 @@ def compare(runs:dict,  # {run name: list of `Trajectory`}; the first run is the
     df.insert(2, "baseline", base_name)
     return df.drop(columns=["se", "b", "c"]).set_index(["run", "env"])
 
-# %% ../nbs/20_evaluate.ipynb #7fa64d0f
+# %% ../nbs/20_evaluate.ipynb #4ce63002
 def plot_results(tables:dict|pd.DataFrame,  # {run name: `results_table`}, or one results table
                  title:str="Success rate by env (95% Wilson CI)"):
     "A grouped bar chart of success (%) per env, one bar per run, Wilson intervals as error bars; returns the figure."
@@ -155,7 +155,7 @@ def plot_results(tables:dict|pd.DataFrame,  # {run name: `results_table`}, or on
     fig.tight_layout(); plt.close(fig)
     return fig
 
-# %% ../nbs/20_evaluate.ipynb #e65fa9aa
+# %% ../nbs/20_evaluate.ipynb #381773c8
 def suite_items(suite:str, preset, seed:int=0) -> dict[str, list[int]]:
     "The items per env of `suite` for the preset's envs: `agenteval` (as `data build` draws them) or all of `test`."
     from agentgym_nb.core import pick_items
@@ -187,7 +187,7 @@ def agent_from_spec(spec:str, # expert | FOLDER | untrained:FOLDER | openai:URL
         raise ValueError(f"no agent {spec!r}: expert, a model folder, untrained:FOLDER or openai:URL")
     return ModelAgent.from_path(spec, **kw)
 
-# %% ../nbs/20_evaluate.ipynb #fbe099fd
+# %% ../nbs/20_evaluate.ipynb #5eadadea
 def evaluate(agent, # an `Agent`
              suite:str="agenteval", # agenteval | test
              preset:str|None=None, # a preset name of settings.ini (its envs, items, turn cap)

@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['EvolConfig', 'sampling_shares', 'split_budget', 'SearchTree', 'AgentEvol', 'keep_successes']
 
-# %% ../nbs/21_evol.ipynb #6d34b299
+# %% ../nbs/21_evol.ipynb #ba2c4051
 import json, math, shutil
 from dataclasses import dataclass, field, asdict, replace
 from pathlib import Path
@@ -16,7 +16,7 @@ from .data import train_order
 from .rollout import Rollout, Task
 from .trajectory import Trajectory, load_trajectories, read_jsonl, write_jsonl, write_manifest
 
-# %% ../nbs/21_evol.ipynb #39fa4d61
+# %% ../nbs/21_evol.ipynb #63c9ede1
 @dataclass
 class EvolConfig:
     "An AgentEvol run."
@@ -39,7 +39,7 @@ class EvolConfig:
     control: bool = True  # train and evaluate the matched control each round
     seed: int = 0
 
-# %% ../nbs/21_evol.ipynb #69fdfd5f
+# %% ../nbs/21_evol.ipynb #da28be77
 def sampling_shares(success:dict|None, # env -> success rate in the last exploration (None: no information yet)
                     envs:list, rule:str="dynamic", floor:float=0.25) -> dict:
     "Each env's share of the exploration budget: uniform, or proportional to p(1-p) with a floor."
@@ -58,7 +58,7 @@ def split_budget(shares:dict, total:int) -> dict:
     for e in sorted(exact, key=lambda e: n[e] - exact[e])[:total - sum(n.values())]: n[e] += 1
     return n
 
-# %% ../nbs/21_evol.ipynb #1e705d55
+# %% ../nbs/21_evol.ipynb #edc207ce
 class SearchTree:
     "One item's tree: visits and wins of every conversation prefix (a tuple of replies) its rollouts went through."
     def __init__(self): self.visits, self.wins, self.n = {}, {}, 0
@@ -78,7 +78,7 @@ class SearchTree:
         ties = sorted((k for k, v in uct.items() if v >= best - 1e-12), key=len)
         return ties[int(rng.integers(len(ties)))] if rng is not None and len(ties) > 1 else ties[0]
 
-# %% ../nbs/21_evol.ipynb #8cca1fc8
+# %% ../nbs/21_evol.ipynb #7c93071b
 class AgentEvol:
     "AgentEvol, a stage per method: `explore`, `filter`, `learn`, `evaluate`; `run` does every round and resumes."
     def __init__(self, cfg:EvolConfig):
@@ -97,7 +97,7 @@ class AgentEvol:
         "Train items of `env` outside AgentTraj: where exploration draws from."
         return train_order(env, self.seed)[self.preset.traj_per_env:]
 
-# %% ../nbs/21_evol.ipynb #ce9b4e2f
+# %% ../nbs/21_evol.ipynb #a9628c2e
 @patch
 def model_dir(self:AgentEvol, k:int) -> Path:
     "Round k's model folder."
@@ -128,7 +128,7 @@ def _train(self:AgentEvol, data:Path, out:Path, steps:int) -> dict:
     cfg.max_steps = steps
     return BCTrainer(cfg, progress=False).fit()
 
-# %% ../nbs/21_evol.ipynb #f81e0bf9
+# %% ../nbs/21_evol.ipynb #50b159b3
 @patch
 def explore(self:AgentEvol, k:int) -> list[Trajectory]:
     "Round k's exploration by round k-1's model: every trajectory, written to `explore/`."
@@ -169,7 +169,7 @@ def _explore_success(self:AgentEvol, k:int) -> dict|None:
     df = pd.DataFrame([{"env": t.env, "success": bool(t.success)} for t in trajs])
     return {e: round(float(v), 4) for e, v in df.groupby("env").success.mean().items()}
 
-# %% ../nbs/21_evol.ipynb #919d76be
+# %% ../nbs/21_evol.ipynb #26e20b51
 def keep_successes(trajs:list, reward_threshold:float|None=None, source:str="evol") -> list[Trajectory]:
     "Distinct successful (or reward >= threshold) trajectories without errors, tagged with `source`."
     kept, seen = [], set()
@@ -187,7 +187,7 @@ def filter(self:AgentEvol, k:int) -> list[Trajectory]:
     write_jsonl(kept, self.round_dir(k)/"kept.jsonl")
     return kept
 
-# %% ../nbs/21_evol.ipynb #ada4acac
+# %% ../nbs/21_evol.ipynb #e0c1aaae
 @patch
 def learn_steps(self:AgentEvol, k:int) -> int:
     "Optimizer steps of round k: BC's, scaled by how much larger its training set is than AgentTraj."
@@ -208,7 +208,7 @@ def learn(self:AgentEvol, k:int) -> dict:
         res["control"] = self._train(self.agenttraj, self.round_dir(k)/"control", steps)
     return res
 
-# %% ../nbs/21_evol.ipynb #b1354475
+# %% ../nbs/21_evol.ipynb #e585af9d
 @patch
 def evaluate(self:AgentEvol, k:int) -> pd.DataFrame:
     "AgentEval tables of round k (greedy; sampled; the control), as one paper-style table."
@@ -233,7 +233,7 @@ def table(self:AgentEvol, k:int) -> pd.DataFrame:
     tables = {f"round-{k} {f.parent.name}": pd.read_csv(f, index_col=0) for f in sorted((self.round_dir(k)/"eval").glob("*/results.csv"))}
     return paper_table(tables) if tables else pd.DataFrame()
 
-# %% ../nbs/21_evol.ipynb #700c9820
+# %% ../nbs/21_evol.ipynb #af055180
 @patch
 def run(self:AgentEvol, rounds:int|None=None, progress:bool=True) -> pd.DataFrame:
     "Round 0 (BC) and `rounds` rounds of explore → filter → learn → evaluate; the table of every round."
@@ -252,7 +252,7 @@ def run(self:AgentEvol, rounds:int|None=None, progress:bool=True) -> pd.DataFram
                    kept={k: len(read_jsonl(self.round_dir(k)/"kept.jsonl")) for k in range(1, rounds + 1)})
     return tables
 
-# %% ../nbs/21_evol.ipynb #6b217e75
+# %% ../nbs/21_evol.ipynb #d6375136
 @patch
 def explore_stats(self:AgentEvol, k:int) -> pd.DataFrame:
     "Round k's exploration per env: episodes, success rate, agent turns generated, env steps, kept."

@@ -5,14 +5,14 @@
 # %% auto #0
 __all__ = ['ReplicaMismatch', 'expert_episode', 'noisy_reply', 'run_expert', 'success_table']
 
-# %% ../nbs/08_expert.ipynb #64f01db5
+# %% ../nbs/08_expert.ipynb #93f2170e
 import numpy as np, pandas as pd
 from tqdm.auto import tqdm
 from .react import format_react
 from .core import make, env_class
 from .trajectory import RecordTrajectory, Trajectory
 
-# %% ../nbs/08_expert.ipynb #ffc3fd77
+# %% ../nbs/08_expert.ipynb #c0c94274
 class ReplicaMismatch(RuntimeError):
     "The server's observation differs from the in-process replica's for the same item and actions."
 
@@ -33,14 +33,14 @@ def expert_episode(name:str, item:int, remote=None, noise:float=0.0, seed:int=0)
         done = term or trunc
     return target.trajectory
 
-# %% ../nbs/08_expert.ipynb #eefb46f4
+# %% ../nbs/08_expert.ipynb #768274d3
 def noisy_reply(env, rng) -> str:
     "A ReAct turn with a random valid action of `env` (the unsupervised noise of DART-style data)."
     if not env.expert_recovers: raise ValueError(f"{env.name}'s expert cannot recover from random actions: use noise=0")
     action = env.random_action(rng)
     return format_react(f"Let me try {action}.", action)
 
-# %% ../nbs/08_expert.ipynb #07a14ba3
+# %% ../nbs/08_expert.ipynb #5d3199e6
 def run_expert(name:str, items, url:str|None=None, progress:bool=True) -> list[Trajectory]:
     "The expert's trajectories on `items` of env `name`, in process or on the server at `url`."
     remote = make(name, url=url) if url else None
