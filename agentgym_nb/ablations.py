@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['PAPER_AVG', 'VARIANTS', 'variant', 'bc_large', 'ablations', 'plot_rounds']
 
-# %% ../nbs/22_ablations.ipynb #84ce96a1
+# %% ../nbs/22_ablations.ipynb #6d2b21a5
 import json
 from dataclasses import replace
 from pathlib import Path
@@ -13,7 +13,7 @@ import pandas as pd
 from .evol import AgentEvol, EvolConfig
 from .evaluate import paper_table, results_table, load_run, markdown_table
 
-# %% ../nbs/22_ablations.ipynb #b1d34b36
+# %% ../nbs/22_ablations.ipynb #ea645ff1
 PAPER_AVG = {"bc": 48.6, "bc-l": 53.8, "agentevol": 57.4, "single-env": 51.2, "uniform": 54.6}
 VARIANTS = {"agentevol": {}, "uniform": {"sampling": "uniform"}, "no-mcts": {"search": "sample"}}
 
@@ -22,7 +22,7 @@ def variant(cfg:EvolConfig, name:str, root:Path) -> EvolConfig:
     if name not in VARIANTS: raise ValueError(f"unknown ablation {name!r}: {', '.join([*VARIANTS, 'single-env'])}")
     return replace(cfg, out=str(root/name), **VARIANTS[name])
 
-# %% ../nbs/22_ablations.ipynb #bec0200d
+# %% ../nbs/22_ablations.ipynb #81cb5132
 def bc_large(evol:AgentEvol, root:Path) -> Path:
     "BC from the base on AgentTraj-L (steps scaled to its size); its model folder."
     from agentgym_nb.trajectory import load_trajectories
@@ -33,17 +33,7 @@ def bc_large(evol:AgentEvol, root:Path) -> Path:
         evol._train(big, out, steps)
     return out/"model"
 
-def _eval(model:Path, out:Path, evol:AgentEvol) -> pd.DataFrame:
-    "Greedy AgentEval table of `model` on the run's envs."
-    from agentgym_nb.agents import ModelAgent
-    from agentgym_nb.evaluate import evaluate
-    if not (out/"results.csv").exists():
-        p = evol.preset
-        agent = ModelAgent.from_path(model, max_batch=p.rollout_parallel, max_new_tokens=p.max_new_tokens)
-        evaluate(agent, "agenteval", p.name, out=out, seed=evol.seed, progress=False, envs=evol.envs)
-    return pd.read_csv(out/"results.csv", index_col=0)
-
-# %% ../nbs/22_ablations.ipynb #015bd07a
+# %% ../nbs/22_ablations.ipynb #b6069c26
 def ablations(cfg:EvolConfig, # the AgentEvol settings every row shares (preset, rounds, budget, seed)
               rows:list|None=None, # a subset of: bc control bc-l agentevol single-env uniform no-mcts
               progress:bool=True) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -54,7 +44,9 @@ def ablations(cfg:EvolConfig, # the AgentEvol settings every row shares (preset,
     cfg = replace(cfg, bc=str(base.model_dir(0).parent))  # every run shares round 0
     base.bc()
     tables, per_round, M = {}, [], cfg.rounds
-    for name in [r for r in rows if r in VARIANTS] or (["agentevol"] if {"control", "bc"} & set(rows) else []):
+    runs = [r for r in rows if r in VARIANTS]
+    if {"bc", "control"} & set(rows) and "agentevol" not in runs: runs.append("agentevol")  # their numbers come from its run
+    for name in runs:
         evol = AgentEvol(variant(cfg, name, root))
         t = evol.run(progress=progress)
         per_round += [dict(run=name, round=k, success=t.loc[f"round-{k} greedy", "avg"]) for k in range(M + 1)]
@@ -62,7 +54,7 @@ def ablations(cfg:EvolConfig, # the AgentEvol settings every row shares (preset,
         if name == "agentevol":
             if "bc" in rows: tables["bc"] = pd.read_csv(evol.round_dir(0)/"eval"/"greedy"/"results.csv", index_col=0)
             if "control" in rows and M > 0: tables["control"] = pd.read_csv(evol.round_dir(M)/"eval"/"control"/"results.csv", index_col=0)
-    if "bc-l" in rows: tables["bc-l"] = _eval(bc_large(base, root), root/"bc-l"/"eval", base)
+    if "bc-l" in rows: tables["bc-l"] = base.evaluate_model(bc_large(base, root), root/"bc-l"/"eval")
     if "single-env" in rows:  # each env its own run, scored on its own env
         runs = [AgentEvol(replace(cfg, out=str(root/f"single-{e}"), envs=[e], eval_sampled=False, control=False)) for e in base.envs]
         for evol in runs: evol.run(progress=progress)

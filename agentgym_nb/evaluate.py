@@ -6,13 +6,13 @@
 __all__ = ['episode_frame', 'wilson_interval', 'results_table', 'paper_table', 'markdown_table', 'save_results', 'load_run',
            'mcnemar_p', 'compare', 'plot_results', 'suite_items', 'agent_from_spec', 'evaluate']
 
-# %% ../nbs/20_evaluate.ipynb #3645bc7d
+# %% ../nbs/20_evaluate.ipynb #4d35167c
 import json, math
 from pathlib import Path
 import numpy as np, pandas as pd
 from .trajectory import Trajectory, read_jsonl, write_jsonl, write_manifest
 
-# %% ../nbs/20_evaluate.ipynb #be935080
+# %% ../nbs/20_evaluate.ipynb #0715090f
 def _item(t:Trajectory) -> int:
     return int(t.meta["item"]) if "item" in t.meta else int(t.item_id.rsplit("_", 1)[1])
 
@@ -27,7 +27,7 @@ def episode_frame(trajs) -> pd.DataFrame:
                          turns=int(m.get("turns", len(t.replies))), invalid=int(m.get("invalid_actions", 0)), error=err))
     return pd.DataFrame(rows, columns=["env", "item", "sample", "success", "reward", "score", "turns", "invalid", "error"])
 
-# %% ../nbs/20_evaluate.ipynb #127b7c35
+# %% ../nbs/20_evaluate.ipynb #0bc33fbb
 def wilson_interval(k:int,  # successes
                     n:int,  # trials
                     z:float=1.96  # normal quantile: 1.96 for a 95% interval
@@ -38,7 +38,7 @@ def wilson_interval(k:int,  # successes
     centre, half = (p + z2 / (2 * n)) / (1 + z2 / n), z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
     return (max(0.0, centre - half), min(1.0, centre + half))
 
-# %% ../nbs/20_evaluate.ipynb #3c1efb44
+# %% ../nbs/20_evaluate.ipynb #0dec4386
 def results_table(trajs) -> pd.DataFrame:
     "Per env: n, success rate, its Wilson 95% CI, mean reward, score and turns, invalid actions per turn, errors."
     df = episode_frame(trajs)
@@ -51,7 +51,7 @@ def results_table(trajs) -> pd.DataFrame:
     out["errors"] = g.error.sum().astype(int)
     return out
 
-# %% ../nbs/20_evaluate.ipynb #3089da43
+# %% ../nbs/20_evaluate.ipynb #31634d6f
 def paper_table(tables:dict|pd.DataFrame,  # {run name: `results_table`}, or one results table
                 name:str="agent"  # the row name when `tables` is a single table
                ) -> pd.DataFrame:
@@ -63,7 +63,7 @@ def paper_table(tables:dict|pd.DataFrame,  # {run name: `results_table`}, or one
     pct.index.name, pct.columns.name = "run", None
     return pct.astype(float).round(1)
 
-# %% ../nbs/20_evaluate.ipynb #f9a996ad
+# %% ../nbs/20_evaluate.ipynb #6f0d2782
 def markdown_table(df:pd.DataFrame, floatfmt:str=".1f") -> str:
     "`df` as a GitHub markdown table (index first, numbers right-aligned, floats as `floatfmt`)."
     cell = lambda v: "" if v is None or (isinstance(v, float) and math.isnan(v)) else format(v, floatfmt) if isinstance(v, float) else str(v)
@@ -73,7 +73,7 @@ def markdown_table(df:pd.DataFrame, floatfmt:str=".1f") -> str:
     line = lambda cells: "| " + " | ".join(cells) + " |"
     return "\n".join([line(head), line(["---" + a for a in nums])] + [line(r) for r in rows]) + "\n"
 
-# %% ../nbs/20_evaluate.ipynb #59af382a
+# %% ../nbs/20_evaluate.ipynb #2d4eba23
 def save_results(out_dir,  # the run's folder
                  trajs,  # the run's `Trajectory`s
                  name:str="agent",  # the run's name (its row in `table.md`)
@@ -95,7 +95,7 @@ def load_run(path) -> list[Trajectory]:
     p = Path(path)
     return read_jsonl(p/"trajectories.jsonl" if p.is_dir() else p, skip_bad=True)
 
-# %% ../nbs/20_evaluate.ipynb #7f8d4aab
+# %% ../nbs/20_evaluate.ipynb #9c59ad6c
 def mcnemar_p(b:int,  # pairs where only the baseline succeeded
               c:int  # pairs where only the other run succeeded
              ) -> float:
@@ -104,7 +104,7 @@ def mcnemar_p(b:int,  # pairs where only the baseline succeeded
     if n == 0: return 1.0
     return min(1.0, 2 * sum(math.comb(n, i) for i in range(min(b, c) + 1)) / 2 ** n)
 
-# %% ../nbs/20_evaluate.ipynb #b784730c
+# %% ../nbs/20_evaluate.ipynb #b674f2db
 def _paired_row(s0:pd.Series, s1:pd.Series, z:float=1.96) -> dict:
     d = s1.astype(float) - s0.astype(float)
     n = len(d)
@@ -136,7 +136,7 @@ def compare(runs:dict,  # {run name: list of `Trajectory`}; the first run is the
     df.insert(2, "baseline", base_name)
     return df.drop(columns=["se", "b", "c"]).set_index(["run", "env"])
 
-# %% ../nbs/20_evaluate.ipynb #4ce63002
+# %% ../nbs/20_evaluate.ipynb #e9311655
 def plot_results(tables:dict|pd.DataFrame,  # {run name: `results_table`}, or one results table
                  title:str="Success rate by env (95% Wilson CI)"):
     "A grouped bar chart of success (%) per env, one bar per run, Wilson intervals as error bars; returns the figure."
@@ -155,26 +155,28 @@ def plot_results(tables:dict|pd.DataFrame,  # {run name: `results_table`}, or on
     fig.tight_layout(); plt.close(fig)
     return fig
 
-# %% ../nbs/20_evaluate.ipynb #381773c8
+# %% ../nbs/20_evaluate.ipynb #71832de5
 def suite_items(suite:str, preset, seed:int=0) -> dict[str, list[int]]:
     "The items per env of `suite` for the preset's envs: `agenteval` (as `data build` draws them) or all of `test`."
-    from agentgym_nb.core import pick_items
+    from agentgym_nb.data import held_out_items
     if suite not in ("agenteval", "test"): raise ValueError(f"unknown suite {suite!r}: agenteval or test")
-    n = preset.eval_per_env if suite == "agenteval" else None
-    return {e: pick_items(e, "test", n, seed) for e in preset.env_names()}
+    return held_out_items(preset.env_names(), preset.eval_per_env if suite == "agenteval" else None, seed)
 
 def agent_from_spec(spec:str, # expert | FOLDER | untrained:FOLDER | openai:URL
                     preset=None, # sets the reply cap, batch and context of model agents
                     model:str="", # the model name an OpenAI-compatible endpoint serves
-                    temperature:float=0.0):
+                    temperature:float=0.0,
+                    top_p:float=1.0, # model agents: nucleus sampling when temperature > 0
+                    name:str|None=None, # a model folder's agent name (default: the folder)
+                   ):
     "The agent `spec` names."
     from agentgym_nb.agents import ExpertAgent, ModelAgent
-    kw = dict(temperature=temperature)
+    kw = dict(temperature=temperature, top_p=top_p)
     if preset is not None: kw.update(max_new_tokens=preset.max_new_tokens, max_batch=preset.rollout_parallel)
     if spec == "expert": return ExpertAgent()
     if spec.startswith("openai:"):
         from agentgym_nb.openai_agent import OpenAICompatibleAgent
-        return OpenAICompatibleAgent(spec[len("openai:"):], model or "default", temperature=temperature,
+        return OpenAICompatibleAgent(spec[len("openai:"):], model or "default", temperature=temperature, top_p=top_p,
                                      max_tokens=kw.get("max_new_tokens", 256))
     if spec.startswith("untrained:"):
         from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
@@ -185,9 +187,9 @@ def agent_from_spec(spec:str, # expert | FOLDER | untrained:FOLDER | openai:URL
         return ModelAgent(m, AutoTokenizer.from_pretrained(path), name=f"untrained:{Path(path).name}", **kw)
     if not Path(spec).exists() and "/" not in spec:
         raise ValueError(f"no agent {spec!r}: expert, a model folder, untrained:FOLDER or openai:URL")
-    return ModelAgent.from_path(spec, **kw)
+    return ModelAgent.from_path(spec, name=name or spec, **kw)
 
-# %% ../nbs/20_evaluate.ipynb #5eadadea
+# %% ../nbs/20_evaluate.ipynb #e01fe56a
 def evaluate(agent, # an `Agent`
              suite:str="agenteval", # agenteval | test
              preset:str|None=None, # a preset name of settings.ini (its envs, items, turn cap)

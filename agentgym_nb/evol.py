@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['EvolConfig', 'sampling_shares', 'split_budget', 'SearchTree', 'AgentEvol', 'keep_successes']
 
-# %% ../nbs/21_evol.ipynb #ba2c4051
+# %% ../nbs/21_evol.ipynb #2384a17f
 import json, math, shutil
 from dataclasses import dataclass, field, asdict, replace
 from pathlib import Path
@@ -16,7 +16,7 @@ from .data import train_order
 from .rollout import Rollout, Task
 from .trajectory import Trajectory, load_trajectories, read_jsonl, write_jsonl, write_manifest
 
-# %% ../nbs/21_evol.ipynb #63c9ede1
+# %% ../nbs/21_evol.ipynb #2e6eb6ff
 @dataclass
 class EvolConfig:
     "An AgentEvol run."
@@ -39,7 +39,7 @@ class EvolConfig:
     control: bool = True  # train and evaluate the matched control each round
     seed: int = 0
 
-# %% ../nbs/21_evol.ipynb #da28be77
+# %% ../nbs/21_evol.ipynb #f57b0ad0
 def sampling_shares(success:dict|None, # env -> success rate in the last exploration (None: no information yet)
                     envs:list, rule:str="dynamic", floor:float=0.25) -> dict:
     "Each env's share of the exploration budget: uniform, or proportional to p(1-p) with a floor."
@@ -58,7 +58,7 @@ def split_budget(shares:dict, total:int) -> dict:
     for e in sorted(exact, key=lambda e: n[e] - exact[e])[:total - sum(n.values())]: n[e] += 1
     return n
 
-# %% ../nbs/21_evol.ipynb #edc207ce
+# %% ../nbs/21_evol.ipynb #ab37f7e9
 class SearchTree:
     "One item's tree: visits and wins of every conversation prefix (a tuple of replies) its rollouts went through."
     def __init__(self): self.visits, self.wins, self.n = {}, {}, 0
@@ -78,7 +78,7 @@ class SearchTree:
         ties = sorted((k for k, v in uct.items() if v >= best - 1e-12), key=len)
         return ties[int(rng.integers(len(ties)))] if rng is not None and len(ties) > 1 else ties[0]
 
-# %% ../nbs/21_evol.ipynb #7c93071b
+# %% ../nbs/21_evol.ipynb #050f7dea
 class AgentEvol:
     "AgentEvol, a stage per method: `explore`, `filter`, `learn`, `evaluate`; `run` does every round and resumes."
     def __init__(self, cfg:EvolConfig):
@@ -97,7 +97,7 @@ class AgentEvol:
         "Train items of `env` outside AgentTraj: where exploration draws from."
         return train_order(env, self.seed)[self.preset.traj_per_env:]
 
-# %% ../nbs/21_evol.ipynb #a9628c2e
+# %% ../nbs/21_evol.ipynb #c2047fad
 @patch
 def model_dir(self:AgentEvol, k:int) -> Path:
     "Round k's model folder."
@@ -112,11 +112,10 @@ def bc(self:AgentEvol) -> Path:
 
 @patch
 def agent(self:AgentEvol, k:int, temperature:float=0.0):
-    "Round k's model as a batched agent."
-    from agentgym_nb.agents import ModelAgent
-    p = self.preset
-    return ModelAgent.from_path(self.model_dir(k), max_batch=p.rollout_parallel, max_new_tokens=p.max_new_tokens,
-                                temperature=temperature, top_p=self.cfg.top_p, name=f"round-{k}" + (f"-t{temperature:g}" if temperature else ""))
+    "Round k's model as a batched agent (the preset's batch and reply cap, the run's top-p)."
+    from agentgym_nb.evaluate import agent_from_spec
+    return agent_from_spec(str(self.model_dir(k)), self.preset, temperature=temperature, top_p=self.cfg.top_p,
+                           name=f"round-{k}" + (f"-t{temperature:g}" if temperature else ""))
 
 @patch
 def _train(self:AgentEvol, data:Path, out:Path, steps:int) -> dict:
@@ -128,7 +127,7 @@ def _train(self:AgentEvol, data:Path, out:Path, steps:int) -> dict:
     cfg.max_steps = steps
     return BCTrainer(cfg, progress=False).fit()
 
-# %% ../nbs/21_evol.ipynb #50b159b3
+# %% ../nbs/21_evol.ipynb #79c89353
 @patch
 def explore(self:AgentEvol, k:int) -> list[Trajectory]:
     "Round k's exploration by round k-1's model: every trajectory, written to `explore/`."
@@ -169,7 +168,7 @@ def _explore_success(self:AgentEvol, k:int) -> dict|None:
     df = pd.DataFrame([{"env": t.env, "success": bool(t.success)} for t in trajs])
     return {e: round(float(v), 4) for e, v in df.groupby("env").success.mean().items()}
 
-# %% ../nbs/21_evol.ipynb #26e20b51
+# %% ../nbs/21_evol.ipynb #5183ddcd
 def keep_successes(trajs:list, reward_threshold:float|None=None, source:str="evol") -> list[Trajectory]:
     "Distinct successful (or reward >= threshold) trajectories without errors, tagged with `source`."
     kept, seen = [], set()
@@ -187,7 +186,7 @@ def filter(self:AgentEvol, k:int) -> list[Trajectory]:
     write_jsonl(kept, self.round_dir(k)/"kept.jsonl")
     return kept
 
-# %% ../nbs/21_evol.ipynb #e0c1aaae
+# %% ../nbs/21_evol.ipynb #6aeaf76c
 @patch
 def learn_steps(self:AgentEvol, k:int) -> int:
     "Optimizer steps of round k: BC's, scaled by how much larger its training set is than AgentTraj."
@@ -208,23 +207,25 @@ def learn(self:AgentEvol, k:int) -> dict:
         res["control"] = self._train(self.agenttraj, self.round_dir(k)/"control", steps)
     return res
 
-# %% ../nbs/21_evol.ipynb #e585af9d
+# %% ../nbs/21_evol.ipynb #72d616c2
 @patch
 def evaluate(self:AgentEvol, k:int) -> pd.DataFrame:
     "AgentEval tables of round k (greedy; sampled; the control), as one paper-style table."
-    from agentgym_nb.agents import ModelAgent
-    from agentgym_nb.evaluate import evaluate
     runs = {"greedy": (self.model_dir(k), 0.0)}
     if self.cfg.eval_sampled: runs["sampled"] = (self.model_dir(k), self.cfg.temperature)
     if k > 0 and self.cfg.control: runs["control"] = (self.round_dir(k)/"control"/"model", 0.0)
     for name, (model, temp) in runs.items():
-        d = self.round_dir(k)/"eval"/name
-        if (d/"results.csv").exists(): continue
-        p = self.preset
-        agent = ModelAgent.from_path(model, max_batch=p.rollout_parallel, max_new_tokens=p.max_new_tokens, temperature=temp,
-                                     name=f"round-{k}-{name}")
-        evaluate(agent, "agenteval", p.name, out=d, seed=self.seed, progress=False, envs=self.envs)
+        self.evaluate_model(model, self.round_dir(k)/"eval"/name, temp, name=f"round-{k}-{name}")
     return self.table(k)
+
+@patch
+def evaluate_model(self:AgentEvol, model:Path, out:Path, temperature:float=0.0, name:str|None=None) -> pd.DataFrame:
+    "The AgentEval table of the model folder `model` on the run's envs, written to `out` (read back when it is there)."
+    from agentgym_nb.evaluate import agent_from_spec, evaluate
+    if not (out/"results.csv").exists():
+        agent = agent_from_spec(str(model), self.preset, temperature=temperature, name=name)
+        evaluate(agent, "agenteval", self.preset.name, out=out, seed=self.seed, progress=False, envs=self.envs)
+    return pd.read_csv(out/"results.csv", index_col=0)
 
 @patch
 def table(self:AgentEvol, k:int) -> pd.DataFrame:
@@ -233,26 +234,27 @@ def table(self:AgentEvol, k:int) -> pd.DataFrame:
     tables = {f"round-{k} {f.parent.name}": pd.read_csv(f, index_col=0) for f in sorted((self.round_dir(k)/"eval").glob("*/results.csv"))}
     return paper_table(tables) if tables else pd.DataFrame()
 
-# %% ../nbs/21_evol.ipynb #af055180
+# %% ../nbs/21_evol.ipynb #5b0fb6a9
 @patch
 def run(self:AgentEvol, rounds:int|None=None, progress:bool=True) -> pd.DataFrame:
     "Round 0 (BC) and `rounds` rounds of explore → filter → learn → evaluate; the table of every round."
     from tqdm.auto import tqdm
     rounds = self.cfg.rounds if rounds is None else rounds
-    steps = [(0, "bc", lambda k: self.bc(), None), (0, "evaluate", self.evaluate, "eval/greedy/results.csv")]
+    # (round, stage, method, the output that makes it done; None: the method checks its own outputs)
+    steps = [(0, "bc", lambda k: self.bc(), None), (0, "evaluate", self.evaluate, None)]
     for k in range(1, rounds + 1):
         steps += [(k, "explore", self.explore, "kept.jsonl"), (k, "filter", self.filter, "kept.jsonl"),
-                  (k, "learn", self.learn, "learn/model"), (k, "evaluate", self.evaluate, "eval/greedy/results.csv")]
+                  (k, "learn", self.learn, None), (k, "evaluate", self.evaluate, None)]
     bar = tqdm(steps, desc="AgentEvol", disable=not progress)
     for k, name, fn, done in bar:
         bar.set_postfix_str(f"round {k}: {name}")
-        if name == "learn" or name == "evaluate" or done is None or not (self.round_dir(k)/done).exists(): fn(k)
+        if done is None or not (self.round_dir(k)/done).exists(): fn(k)
     tables = pd.concat([self.table(k) for k in range(rounds + 1)])
     write_manifest(self.out, dataset="AgentEvol run", config=asdict(self.cfg), table=tables.reset_index().to_dict("records"),
                    kept={k: len(read_jsonl(self.round_dir(k)/"kept.jsonl")) for k in range(1, rounds + 1)})
     return tables
 
-# %% ../nbs/21_evol.ipynb #d6375136
+# %% ../nbs/21_evol.ipynb #0b42a081
 @patch
 def explore_stats(self:AgentEvol, k:int) -> pd.DataFrame:
     "Round k's exploration per env: episodes, success rate, agent turns generated, env steps, kept."

@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['Task', 'as_tasks', 'episode_seed', 'Rollout', 'rollout', 'bench_rollout']
 
-# %% ../nbs/19_rollout.ipynb #dbe17313
+# %% ../nbs/19_rollout.ipynb #903001e2
 import json, logging, time, zlib
 from collections import defaultdict, deque
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
@@ -19,7 +19,7 @@ from .trajectory import RecordTrajectory, Trajectory, read_jsonl, write_jsonl
 
 _log = logging.getLogger(__name__)
 
-# %% ../nbs/19_rollout.ipynb #e844e12f
+# %% ../nbs/19_rollout.ipynb #d3405885
 @dataclass(frozen=True)
 class Task:
     "One episode to play."
@@ -47,7 +47,7 @@ def episode_seed(seed:int, task:Task) -> int:
     "The sampling seed of `task` in a run seeded `seed`: the same whatever order the episodes run in."
     return zlib.crc32(f"{seed}/{task.key}".encode())
 
-# %% ../nbs/19_rollout.ipynb #704e9d6b
+# %% ../nbs/19_rollout.ipynb #1f96bb9e
 @dataclass
 class _Live:
     "An episode in flight."
@@ -78,7 +78,7 @@ class Rollout:
         blocking = any(env_class(t.env).blocking for t in self.tasks)
         self.env_threads = env_threads if env_threads is not None else (8 if url or blocking else 0)
 
-# %% ../nbs/19_rollout.ipynb #dfea221c
+# %% ../nbs/19_rollout.ipynb #2a5e6063
 from fastcore.basics import patch
 
 @patch
@@ -87,12 +87,12 @@ def _resume(self:Rollout) -> dict:
     if not self.out or not self.out.exists(): return {}
     keys, kept = {t.key for t in self.tasks}, {}
     for t in read_jsonl(self.out, skip_bad=True):
-        k = f"{t.env}_{t.meta['item']}#{t.meta.get('sample', 0)}"
+        k = Task(t.env, t.meta["item"], t.meta.get("sample", 0)).key
         if k in keys and not t.meta.get("error"): kept[k] = t
     write_jsonl(kept.values(), self.out)
     return kept
 
-# %% ../nbs/19_rollout.ipynb #e53c7ca6
+# %% ../nbs/19_rollout.ipynb #dee54b61
 @patch
 def run(self:Rollout) -> list[Trajectory]:
     "Play every task not already finished in `out`; the trajectories in task order."
@@ -136,7 +136,7 @@ def _summarise(self:Rollout, wall:float, gen:int):
                   "env_wait_share": round(waited / wall, 4) if wall else 0.0, "generated_tokens": gen,
                   "tokens_per_s": round(gen / wall, 1) if wall else 0.0}
 
-# %% ../nbs/19_rollout.ipynb #1a545b56
+# %% ../nbs/19_rollout.ipynb #235278a2
 @patch
 def _env(self:Rollout, name:str) -> RecordTrajectory:
     "An idle env of `name` (reused across episodes), or a new one (a new session over HTTP)."
@@ -158,7 +158,7 @@ def _env_op(self:Rollout, L:_Live, op:str, reply:str|None):
     L.env_s += dt; self.env_s += dt
     return res
 
-# %% ../nbs/19_rollout.ipynb #8e3b124d
+# %% ../nbs/19_rollout.ipynb #a85b62e3
 @patch
 def _after_env(self:Rollout, L:_Live, res:tuple):
     op, r = res
@@ -198,7 +198,7 @@ def _env_failed(self:Rollout, L:_Live, e:Exception):
     L.env, L.t0, L.env_s = RecordTrajectory(make(L.task.env, url=self.url), source=self.agent.name), time.perf_counter(), 0.0
     self._env_call(L, "reset")
 
-# %% ../nbs/19_rollout.ipynb #0631792f
+# %% ../nbs/19_rollout.ipynb #e96b797f
 @patch
 def _finish(self:Rollout, L:_Live, error:str|None=None):
     t = L.task
@@ -225,13 +225,13 @@ def _rates(self:Rollout) -> str:
     for tr in self.finished.values(): n[tr.env] += 1; k[tr.env] += tr.success
     return " ".join(f"{e} {k[e] / n[e]:.2f}" for e in sorted(n))
 
-# %% ../nbs/19_rollout.ipynb #8a9e5793
+# %% ../nbs/19_rollout.ipynb #d2d05b3e
 def rollout(agent:Agent, items, url:str|None=None, n_parallel:int=32, samples:int=1, seed:int=0, out=None,
             progress:bool=True, **kw) -> list[Trajectory]:
     "Play `items` ({env: [items]} or tasks) with `agent`, `n_parallel` at once; each finished episode is appended to `out`."
     return Rollout(agent, items, url, n_parallel, samples, seed, out, progress=progress, **kw).run()
 
-# %% ../nbs/19_rollout.ipynb #1e5b646e
+# %% ../nbs/19_rollout.ipynb #4050bb9d
 def bench_rollout(p, # a `Preset`: its envs, reply cap
                   model_path:str, # a saved model folder (e.g. the preset's BC model)
                   n:int=32, # episodes
