@@ -502,6 +502,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                   'agentgym_nb.evol.AgentEvol.evaluate': ('evol.html#agentevol.evaluate', 'agentgym_nb/evol.py'),
                                   'agentgym_nb.evol.AgentEvol.evaluate_model': ( 'evol.html#agentevol.evaluate_model',
                                                                                  'agentgym_nb/evol.py'),
+                                  'agentgym_nb.evol.AgentEvol.evaluated': ('evol.html#agentevol.evaluated', 'agentgym_nb/evol.py'),
                                   'agentgym_nb.evol.AgentEvol.explore': ('evol.html#agentevol.explore', 'agentgym_nb/evol.py'),
                                   'agentgym_nb.evol.AgentEvol.explore_stats': ('evol.html#agentevol.explore_stats', 'agentgym_nb/evol.py'),
                                   'agentgym_nb.evol.AgentEvol.filter': ('evol.html#agentevol.filter', 'agentgym_nb/evol.py'),

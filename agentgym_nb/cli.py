@@ -6,12 +6,12 @@
 __all__ = ['cmd_envs', 'cmd_serve', 'cmd_expert', 'cmd_bench_envs', 'cmd_data_build', 'cmd_train_bc', 'cmd_bench_train',
            'cmd_eval', 'cmd_bench_rollout', 'cmd_evolve', 'cmd_ablations', 'cmd_quickstart', 'build_parser', 'main']
 
-# %% ../nbs/10_cli.ipynb #31c68177
+# %% ../nbs/10_cli.ipynb #97003146
 import argparse, json, sys
 from pathlib import Path
 from .config import load_settings
 
-# %% ../nbs/10_cli.ipynb #d3ee0c3e
+# %% ../nbs/10_cli.ipynb #4997c137
 def cmd_envs(a) -> dict:
     "List the registered envs with their splits."
     import agentgym_nb
@@ -32,7 +32,7 @@ def cmd_serve(a) -> dict:
     except KeyboardInterrupt: pass
     return {"served": a.envs}
 
-# %% ../nbs/10_cli.ipynb #e88fb716
+# %% ../nbs/10_cli.ipynb #00221e3b
 def cmd_expert(a) -> dict:
     "Run an env's expert on items of a split; print and return the success figures."
     import agentgym_nb
@@ -66,7 +66,7 @@ def cmd_bench_envs(a) -> dict:
                   f"p99 {h['p99_ms']:.2f} ms  server CPU {h['server_cpu_ms_per_step']:.3f} ms/step")
     return res
 
-# %% ../nbs/10_cli.ipynb #360ba833
+# %% ../nbs/10_cli.ipynb #7a448e06
 def cmd_data_build(a) -> dict:
     "Build the preset's AgentTraj, AgentTraj-L and AgentEval under the data folder."
     import agentgym_nb
@@ -82,7 +82,7 @@ def cmd_data_build(a) -> dict:
     return {"root": str(root), **{k: {c["env"]: c["kept"] for c in v} for k, v in res.items() if k != "agenteval"},
             "agenteval": res["agenteval"]}
 
-# %% ../nbs/10_cli.ipynb #4d3c5278
+# %% ../nbs/10_cli.ipynb #6f7e367f
 def cmd_train_bc(a) -> dict:
     "Behaviour cloning for a preset; resumes from `--out` if a checkpoint is there."
     from agentgym_nb.bc import BCConfig, BCTrainer
@@ -102,7 +102,7 @@ def cmd_bench_train(a) -> dict:
     if not a.json: print(json.dumps(res, indent=1))
     return res
 
-# %% ../nbs/10_cli.ipynb #439a129c
+# %% ../nbs/10_cli.ipynb #7cf99b61
 def cmd_eval(a) -> dict:
     "Evaluate an agent on a suite; print the table; return the average and per-env success."
     from agentgym_nb.evaluate import agent_from_spec, evaluate, markdown_table, paper_table
@@ -125,11 +125,12 @@ def cmd_bench_rollout(a) -> dict:
     if not a.json: print(json.dumps({k: v for k, v in res.items() if k != "runs"}, indent=1))
     return res
 
-# %% ../nbs/10_cli.ipynb #4c0a3ca7
+# %% ../nbs/10_cli.ipynb #d5100037
 def _evol_config(a):
     from agentgym_nb.evol import EvolConfig
     st = load_settings(); p = st.get_preset(a.preset)
-    kw = {k: v for k, v in dict(rounds=a.rounds, explore_per_env=a.explore_per_env, samples=a.samples).items() if v is not None}
+    kw = {k: v for k, v in dict(rounds=a.rounds, explore_per_env=a.explore_per_env, samples=a.samples, eval_rounds=a.eval_rounds).items()
+          if v is not None}
     return EvolConfig(preset=p.name, data=a.data or "", seed=st.seed, eval_sampled=not a.no_sampled_eval, **kw), p
 
 def cmd_evolve(a) -> dict:
@@ -157,44 +158,57 @@ def cmd_ablations(a) -> dict:
     return {"preset": p.name, "out": cfg.out, "avg": {r: float(v) for r, v in table["avg"].items()},
             "rows": table.drop(columns=["paper avg"]).to_dict("index"), "per_round": per_round.to_dict("records")}
 
-# %% ../nbs/10_cli.ipynb #df761f22
+# %% ../nbs/10_cli.ipynb #6c2591b2
 def cmd_quickstart(a) -> dict:
-    "Serve and run the experts over HTTP, build the datasets, train BC, evaluate it: the pipeline on one preset."
-    import agentgym_nb, pandas as pd
+    "Serve and run the experts over HTTP, build the datasets, train BC, evaluate it, run AgentEvol: the pipeline on one preset."
+    import time, pandas as pd
     from agentgym_nb.bc import BCConfig, BCTrainer
     from agentgym_nb.core import pick_items
     from agentgym_nb.data import DataConfig, build_datasets
-    from agentgym_nb.evaluate import agent_from_spec, evaluate, markdown_table, paper_table
+    from agentgym_nb.evaluate import markdown_table, paper_table
+    from agentgym_nb.evol import AgentEvol, EvolConfig
     from agentgym_nb.expert import run_expert, success_table
     from agentgym_nb.server import EnvServer
-    from agentgym_nb.trajectory import write_jsonl, write_manifest
+    from agentgym_nb.trajectory import read_jsonl, write_jsonl, write_manifest
     st = load_settings(); p = st.get_preset(a.preset)
     root = Path(a.out) if a.out else st.data_dir
     say = (lambda *x: None) if a.json else print
-    tables, envs = [], p.env_names()
+    tables, envs, t0, minutes = [], p.env_names(), time.time(), {}
+    def lap(stage): minutes[stage] = round((time.time() - t0) / 60 - sum(minutes.values()), 2)
     with EnvServer(envs) as srv:
-        say(f"1/4 experts over HTTP: env server at {srv.url} serving {', '.join(envs)}")
+        say(f"1/5 experts over HTTP: env server at {srv.url} serving {', '.join(envs)}")
         for env in envs:
             trajs = run_expert(env, pick_items(env, "test", p.expert_n, st.seed), url=srv.url, progress=not a.json)
             write_jsonl(trajs, root/"expert"/f"{env}.jsonl")
             tables.append(success_table(trajs))
     write_manifest(root/"expert", seed=st.seed, split="test", source="expert", preset=p.name)
-    tbl = pd.concat(tables)
-    say(f"expert success on test items, trajectories in {root/'expert'}:\n{tbl.to_string()}\n\n2/4 datasets")
-    data = build_datasets(DataConfig.from_preset(p, st.seed), root, progress=not a.json)
-    say(f"AgentTraj {({c['env']: c['kept'] for c in data['agenttraj']})} in {root/'agenttraj'}\n\n3/4 behaviour cloning")
+    tbl = pd.concat(tables); lap("experts")
+    say(f"expert success on test items, trajectories in {root/'expert'}:\n{tbl.to_string()}\n\n2/5 datasets")
+    data = build_datasets(DataConfig.from_preset(p, st.seed), root, progress=not a.json); lap("datasets")
+    say(f"AgentTraj {({c['env']: c['kept'] for c in data['agenttraj']})} in {root/'agenttraj'}\n\n3/5 behaviour cloning")
     bc = BCTrainer(BCConfig.from_preset(p, str(root/"agenttraj"), str(root/"runs"/f"bc-{p.name}"), st.seed), progress=not a.json).fit()
-    model = root/"runs"/f"bc-{p.name}"/"model"
+    lap("bc")
+    evol = AgentEvol(EvolConfig(preset=p.name, data=str(root), rounds=a.rounds, explore_per_env=a.explore_per_env,
+                                eval_sampled=False, eval_rounds="last", seed=st.seed))
     say(f"BC: {bc['steps']} steps, held-out loss {bc['eval_loss']}, {bc['tokens_per_s']:,.0f} tokens/s, "
-        f"{bc['minutes']} min; model in {model}\n\n4/4 evaluation of the BC model on AgentEval")
-    ev = evaluate(agent_from_spec(str(model), p), "agenteval", p.name, out=root/"evals"/f"bc-{p.name}", seed=st.seed, progress=not a.json)
-    say(markdown_table(paper_table(ev, f"bc-{p.name}")) + f"\nper-episode results in {root/'evals'/f'bc-{p.name}'}")
+        f"{bc['minutes']} min; model in {evol.model_dir(0)}\n\n4/5 evaluation of the BC model on AgentEval")
+    ev = evol.evaluate(0); lap("bc_eval")
+    say(markdown_table(ev) + f"\nper-episode results in {evol.round_dir(0)/'eval'/'greedy'}")
+    if a.rounds:
+        say(f"\n5/5 AgentEvol, {a.rounds} rounds of explore, filter, learn; the last evaluated beside its matched control")
+        ev = evol.run(progress=not a.json); lap("agentevol")
+        say(markdown_table(ev) + f"\n\nround {a.rounds} paired with its control and with BC on the same items:\n"
+            f"{evol.compare(a.rounds).to_string()}\nrun folder: {evol.out}")
+    bc_res = pd.read_csv(evol.round_dir(0)/"eval"/"greedy"/"results.csv", index_col=0)
+    say(f"\nminutes per stage: {minutes}, total {sum(minutes.values()):.1f}")
     return {"preset": p.name, "out": str(root), "per_env": {e: round(float(r.success_rate), 4) for e, r in tbl.iterrows()},
             "n": int(tbl.n.sum()), "agenttraj": {c["env"]: c["kept"] for c in data["agenttraj"]}, "bc": bc,
-            "bc_eval": {"avg_success": round(float(ev.success.mean()), 4), "per_env": {e: round(float(v), 4) for e, v in ev.success.items()},
-                        "n": int(ev.n.sum())}}
+            "bc_eval": {"avg_success": round(float(bc_res.success.mean()), 4), "n": int(bc_res.n.sum()),
+                        "per_env": {e: round(float(v), 4) for e, v in bc_res.success.items()}},
+            "table": {r: {c: float(v) for c, v in row.items()} for r, row in ev.round(1).to_dict("index").items()},
+            "kept": {k: len(read_jsonl(evol.round_dir(k)/"kept.jsonl")) for k in range(1, a.rounds + 1)}, "minutes": minutes}
 
-# %% ../nbs/10_cli.ipynb #feccdebd
+# %% ../nbs/10_cli.ipynb #b55e7240
 def build_parser() -> argparse.ArgumentParser:
     "The `agentgym-nb` argument parser."
     ap = argparse.ArgumentParser(prog="agentgym-nb", description="AgentGym as a Jupyter-first kit.")
@@ -210,8 +224,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("expert", cmd_expert, "run an env's scripted expert")
     p.add_argument("env"); p.add_argument("--split", default="test"); p.add_argument("--n", type=int)
     p.add_argument("--seed", type=int); p.add_argument("--preset"); p.add_argument("--out"); p.add_argument("--url")
-    p = add("quickstart", cmd_quickstart, "the main job: experts over HTTP, datasets, behaviour cloning, evaluation")
+    p = add("quickstart", cmd_quickstart, "the main job: experts over HTTP, datasets, behaviour cloning, AgentEvol, evaluation")
     p.add_argument("--preset"); p.add_argument("--out")
+    p.add_argument("--rounds", type=int, default=2, help="AgentEvol rounds after BC (0: stop after evaluating BC)")
+    p.add_argument("--explore-per-env", type=int, default=50, help="AgentEvol's exploration items per env and round")
     p = add("eval", cmd_eval, "evaluate an agent on held-out items: the paper-style table")
     p.add_argument("--agent", default="expert", help="expert | MODEL_FOLDER | untrained:MODEL_FOLDER | openai:URL")
     p.add_argument("--suite", default="agenteval", choices=["agenteval", "test"]); p.add_argument("--preset")
@@ -225,6 +241,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--data", help="the datasets' root (default: settings.ini's data_dir)")
         p.add_argument("--explore-per-env", type=int); p.add_argument("--samples", type=int)
         p.add_argument("--no-sampled-eval", action="store_true", help="evaluate greedily only (saves one evaluation per round)")
+        p.add_argument("--eval-rounds", choices=["all", "last"], help="evaluate every round (default) or round 0 and the last")
         if name == "evolve": p.add_argument("--ablation", choices=["agentevol", "uniform", "no-mcts"])
         else: p.add_argument("--rows", help="comma-separated subset of: bc,control,bc-l,agentevol,single-env,uniform,no-mcts")
     data = sub.add_parser("data", help="datasets").add_subparsers(dest="data", required=True)
@@ -256,5 +273,5 @@ def main(argv:list[str]|None=None) -> int:
     if a.json: print(json.dumps(res))
     return 0
 
-# %% ../nbs/10_cli.ipynb #77c48577
+# %% ../nbs/10_cli.ipynb #5060edc0
 if __name__ == "__main__": sys.exit(main())

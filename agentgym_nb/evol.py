@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['EvolConfig', 'sampling_shares', 'split_budget', 'SearchTree', 'AgentEvol', 'keep_successes']
 
-# %% ../nbs/21_evol.ipynb #2384a17f
+# %% ../nbs/21_evol.ipynb #0bd44f43
 import json, math, shutil
 from dataclasses import dataclass, field, asdict, replace
 from pathlib import Path
@@ -16,7 +16,7 @@ from .data import train_order
 from .rollout import Rollout, Task
 from .trajectory import Trajectory, load_trajectories, read_jsonl, write_jsonl, write_manifest
 
-# %% ../nbs/21_evol.ipynb #2e6eb6ff
+# %% ../nbs/21_evol.ipynb #347b108d
 @dataclass
 class EvolConfig:
     "An AgentEvol run."
@@ -36,10 +36,11 @@ class EvolConfig:
     envs: list | None = None  # None: the preset's envs
     bc: str = ""  # the round-0 model folder; "" = <data>/runs/bc-<preset>, trained there if missing
     eval_sampled: bool = True  # also evaluate with sampling at `temperature`
-    control: bool = True  # train and evaluate the matched control each round
+    control: bool = True  # train and evaluate the matched control (in every evaluated round)
+    eval_rounds: str = "all"  # "all": AgentEval after every round; "last": after round 0 and the last round only
     seed: int = 0
 
-# %% ../nbs/21_evol.ipynb #f57b0ad0
+# %% ../nbs/21_evol.ipynb #953a7bf0
 def sampling_shares(success:dict|None, # env -> success rate in the last exploration (None: no information yet)
                     envs:list, rule:str="dynamic", floor:float=0.25) -> dict:
     "Each env's share of the exploration budget: uniform, or proportional to p(1-p) with a floor."
@@ -58,7 +59,7 @@ def split_budget(shares:dict, total:int) -> dict:
     for e in sorted(exact, key=lambda e: n[e] - exact[e])[:total - sum(n.values())]: n[e] += 1
     return n
 
-# %% ../nbs/21_evol.ipynb #ab37f7e9
+# %% ../nbs/21_evol.ipynb #26bea7e2
 class SearchTree:
     "One item's tree: visits and wins of every conversation prefix (a tuple of replies) its rollouts went through."
     def __init__(self): self.visits, self.wins, self.n = {}, {}, 0
@@ -78,7 +79,7 @@ class SearchTree:
         ties = sorted((k for k, v in uct.items() if v >= best - 1e-12), key=len)
         return ties[int(rng.integers(len(ties)))] if rng is not None and len(ties) > 1 else ties[0]
 
-# %% ../nbs/21_evol.ipynb #050f7dea
+# %% ../nbs/21_evol.ipynb #563be0a7
 class AgentEvol:
     "AgentEvol, a stage per method: `explore`, `filter`, `learn`, `evaluate`; `run` does every round and resumes."
     def __init__(self, cfg:EvolConfig):
@@ -97,7 +98,7 @@ class AgentEvol:
         "Train items of `env` outside AgentTraj: where exploration draws from."
         return train_order(env, self.seed)[self.preset.traj_per_env:]
 
-# %% ../nbs/21_evol.ipynb #c2047fad
+# %% ../nbs/21_evol.ipynb #49006290
 @patch
 def model_dir(self:AgentEvol, k:int) -> Path:
     "Round k's model folder."
@@ -127,7 +128,7 @@ def _train(self:AgentEvol, data:Path, out:Path, steps:int) -> dict:
     cfg.max_steps = steps
     return BCTrainer(cfg, progress=False).fit()
 
-# %% ../nbs/21_evol.ipynb #79c89353
+# %% ../nbs/21_evol.ipynb #d76658bc
 @patch
 def explore(self:AgentEvol, k:int) -> list[Trajectory]:
     "Round k's exploration by round k-1's model: every trajectory, written to `explore/`."
@@ -168,7 +169,7 @@ def _explore_success(self:AgentEvol, k:int) -> dict|None:
     df = pd.DataFrame([{"env": t.env, "success": bool(t.success)} for t in trajs])
     return {e: round(float(v), 4) for e, v in df.groupby("env").success.mean().items()}
 
-# %% ../nbs/21_evol.ipynb #5183ddcd
+# %% ../nbs/21_evol.ipynb #22a1075f
 def keep_successes(trajs:list, reward_threshold:float|None=None, source:str="evol") -> list[Trajectory]:
     "Distinct successful (or reward >= threshold) trajectories without errors, tagged with `source`."
     kept, seen = [], set()
@@ -186,7 +187,7 @@ def filter(self:AgentEvol, k:int) -> list[Trajectory]:
     write_jsonl(kept, self.round_dir(k)/"kept.jsonl")
     return kept
 
-# %% ../nbs/21_evol.ipynb #6aeaf76c
+# %% ../nbs/21_evol.ipynb #20a765b3
 @patch
 def learn_steps(self:AgentEvol, k:int) -> int:
     "Optimizer steps of round k: BC's, scaled by how much larger its training set is than AgentTraj."
@@ -203,11 +204,16 @@ def learn(self:AgentEvol, k:int) -> dict:
     steps = self.learn_steps(k)
     res = {"steps": steps, "examples": len(load_trajectories(data))}
     if not self.model_dir(k).exists(): res["learn"] = self._train(data, self.round_dir(k)/"learn", steps)
-    if self.cfg.control and not (self.round_dir(k)/"control"/"model").exists():
+    if self.cfg.control and self.evaluated(k) and not (self.round_dir(k)/"control"/"model").exists():
         res["control"] = self._train(self.agenttraj, self.round_dir(k)/"control", steps)
     return res
 
-# %% ../nbs/21_evol.ipynb #72d616c2
+# %% ../nbs/21_evol.ipynb #d27ecb5e
+@patch
+def evaluated(self:AgentEvol, k:int) -> bool:
+    "Whether round k gets an AgentEval pass (and a control): every round, or round 0 and the last (`eval_rounds`)."
+    return self.cfg.eval_rounds == "all" or k in (0, self.cfg.rounds)
+
 @patch
 def evaluate(self:AgentEvol, k:int) -> pd.DataFrame:
     "AgentEval tables of round k (greedy; sampled; the control), as one paper-style table."
@@ -234,17 +240,18 @@ def table(self:AgentEvol, k:int) -> pd.DataFrame:
     tables = {f"round-{k} {f.parent.name}": pd.read_csv(f, index_col=0) for f in sorted((self.round_dir(k)/"eval").glob("*/results.csv"))}
     return paper_table(tables) if tables else pd.DataFrame()
 
-# %% ../nbs/21_evol.ipynb #5b0fb6a9
+# %% ../nbs/21_evol.ipynb #f8a08062
 @patch
 def run(self:AgentEvol, rounds:int|None=None, progress:bool=True) -> pd.DataFrame:
-    "Round 0 (BC) and `rounds` rounds of explore → filter → learn → evaluate; the table of every round."
+    "Round 0 (BC) and `rounds` (default `cfg.rounds`, which it sets) rounds of explore → filter → learn → evaluate; the tables."
     from tqdm.auto import tqdm
-    rounds = self.cfg.rounds if rounds is None else rounds
+    if rounds is not None: self.cfg.rounds = rounds
+    rounds = self.cfg.rounds
     # (round, stage, method, the output that makes it done; None: the method checks its own outputs)
     steps = [(0, "bc", lambda k: self.bc(), None), (0, "evaluate", self.evaluate, None)]
     for k in range(1, rounds + 1):
-        steps += [(k, "explore", self.explore, "kept.jsonl"), (k, "filter", self.filter, "kept.jsonl"),
-                  (k, "learn", self.learn, None), (k, "evaluate", self.evaluate, None)]
+        steps += [(k, "explore", self.explore, "kept.jsonl"), (k, "filter", self.filter, "kept.jsonl"), (k, "learn", self.learn, None)]
+        if self.evaluated(k): steps.append((k, "evaluate", self.evaluate, None))
     bar = tqdm(steps, desc="AgentEvol", disable=not progress)
     for k, name, fn, done in bar:
         bar.set_postfix_str(f"round {k}: {name}")
@@ -254,7 +261,7 @@ def run(self:AgentEvol, rounds:int|None=None, progress:bool=True) -> pd.DataFram
                    kept={k: len(read_jsonl(self.round_dir(k)/"kept.jsonl")) for k in range(1, rounds + 1)})
     return tables
 
-# %% ../nbs/21_evol.ipynb #0b42a081
+# %% ../nbs/21_evol.ipynb #a898bf9e
 @patch
 def explore_stats(self:AgentEvol, k:int) -> pd.DataFrame:
     "Round k's exploration per env: episodes, success rate, agent turns generated, env steps, kept."

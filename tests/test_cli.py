@@ -42,7 +42,12 @@ def test_quickstart_tiny(tmp_path):
     assert res["bc"]["steps"] > 0 and res["bc"]["eval_loss"] is not None
     assert (tmp_path / "runs" / "bc-tiny" / "model" / "config.json").exists()
     assert res["bc_eval"]["n"] == 40 and set(res["bc_eval"]["per_env"]) == {"maze", "wordle"}
-    assert (tmp_path / "evals" / "bc-tiny" / "table.md").exists()
+    evol = tmp_path / "runs" / "evol-tiny"
+    assert (evol / "round-0" / "eval" / "greedy" / "table.md").exists()
+    # two AgentEvol rounds: both explore and learn, the last is evaluated beside its control, round 1 is not evaluated
+    assert {"round-0 greedy", "round-2 greedy", "round-2 control"} == set(res["table"]) and set(res["kept"]) == {"1", "2"}
+    assert (evol / "round-1" / "learn" / "model").exists() and not (evol / "round-1" / "eval").exists()
+    assert set(res["minutes"]) == {"experts", "datasets", "bc", "bc_eval", "agentevol"}
     # the rollout benchmark on the model quickstart trained: every figure, both ways, same episodes
     b = cli("bench", "rollout", "--preset", "tiny", "--model", str(tmp_path / "runs" / "bc-tiny" / "model"),
             "--n", "4", "--max-turns", "3", "--json")
