@@ -21,9 +21,14 @@ $(STAMP): pyproject.toml requirements.lock
 	@command -v chromium >/dev/null || { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "the browser test needs chromium: e.g. 'sudo apt-get install chromium' (it is skipped without one, outside CI)"; fi; }
+	@# ALFWorld's engine compiles jericho and fast-downward at install (about 2.5 min): it needs gcc, g++, make, cmake.
+	@for t in gcc g++ make cmake; do command -v $$t >/dev/null || { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq build-essential cmake >/dev/null; break; \
+	  else echo "ALFWorld's install compiles C/C++: install gcc, g++, make and cmake (e.g. 'sudo apt-get install build-essential cmake'), then run make again"; exit 1; fi; }; done
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -c requirements.lock -e ".[dev]"
+	@# the venv's bin/ first on PATH: fast-downward's build runs `python build.py`
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pip install -q -c requirements.lock -e ".[dev]"
 	touch $(STAMP)
 
 quickstart: install
