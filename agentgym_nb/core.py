@@ -6,7 +6,7 @@
 __all__ = ['CHARSET', 'to_charset', 'Wire', 'TextEnv', 'all_items', 'draw_item', 'check_item', 'gym_id', 'register', 'list_envs',
            'env_class', 'make', 'env_dir', 'pick_items']
 
-# %% ../nbs/02_core.ipynb #f4ca9e43
+# %% ../nbs/02_core.ipynb #6f490234
 import re, string, unicodedata
 from dataclasses import dataclass
 from fastcore.basics import patch
@@ -17,7 +17,7 @@ from pathlib import Path
 from .config import load_settings
 from .react import InvalidAction, parse_react, invalid_observation
 
-# %% ../nbs/02_core.ipynb #e07a072d
+# %% ../nbs/02_core.ipynb #a5e8296d
 CHARSET = string.printable
 _OUTSIDE = re.compile(f"[^{re.escape(CHARSET)}]")
 _ASCII_FORMS = str.maketrans({"–": "-", "—": "-", "‘": "'", "’": "'", "“": '"', "”": '"', "…": "...", "\u00a0": " "})
@@ -29,7 +29,7 @@ def to_charset(text:str) -> str:
     text = "".join(c for c in text if not unicodedata.combining(c))
     return _OUTSIDE.sub("?", text)
 
-# %% ../nbs/02_core.ipynb #8969997a
+# %% ../nbs/02_core.ipynb #c0ef2a79
 @dataclass(frozen=True)
 class Wire:
     "How one env speaks AgentGym's HTTP protocol; read by both the server and the client."
@@ -40,8 +40,9 @@ class Wire:
     obs_field: str = "observation"  # field of the /step answer holding the observation
     extras: tuple = ()  # extra GET routes, each the name of an env method returning JSON
     create_fields: tuple = ()  # optional /create body fields, passed to the env's constructor
+    actions: str = "available_actions"  # the env method the /available_actions route answers with (WebShop's differs)
 
-# %% ../nbs/02_core.ipynb #0d59cddd
+# %% ../nbs/02_core.ipynb #aafd4e5b
 class TextEnv(gym.Env):
     "Base of every agentgym-nb environment: text in, text out, one item per episode."
     metadata = {"render_modes": ["ansi"], "render_fps": 1}
@@ -79,7 +80,7 @@ class TextEnv(gym.Env):
         if not acts: raise NotImplementedError(f"{self.name} has no action list: override random_action")
         return acts[int(rng.integers(len(acts)))]
 
-# %% ../nbs/02_core.ipynb #b97f9908
+# %% ../nbs/02_core.ipynb #46d64041
 def all_items(cls) -> list[range]:
     "Every split's item range of env class `cls`."
     return list(cls.splits.values())
@@ -98,7 +99,7 @@ def check_item(cls, item) -> int:
         raise ValueError(f"{cls.name} has no item {item} (splits: {spl})")
     return item
 
-# %% ../nbs/02_core.ipynb #1cac9a0c
+# %% ../nbs/02_core.ipynb #dd275606
 @patch
 def reset(self:TextEnv, *, seed:int|None=None, options:dict|None=None):
     "Start the episode of `options['item']` (a seeded train item when absent); returns `(observation, info)`."
@@ -110,7 +111,7 @@ def reset(self:TextEnv, *, seed:int|None=None, options:dict|None=None):
     self.observation = to_charset(self._reset(self.item))[:self.max_obs_length]
     return self.observation, self.info()
 
-# %% ../nbs/02_core.ipynb #58a2c8b9
+# %% ../nbs/02_core.ipynb #7896b343
 @patch
 def step(self:TextEnv, action):
     "Act on the agent's turn `action` (ReAct text or a bare action); returns the Gymnasium 5-tuple."
@@ -151,7 +152,7 @@ def render(self:TextEnv):
     "The current observation (render mode `ansi`)."
     return self.observation
 
-# %% ../nbs/02_core.ipynb #86d55428
+# %% ../nbs/02_core.ipynb #2cefce94
 _REGISTRY: dict[str, type] = {}
 
 def gym_id(cls) -> str:
@@ -183,14 +184,14 @@ def make(name:str, url:str|None=None, **kwargs) -> gym.Env:
         return HTTPEnv(cls, url, **kwargs)
     return TimeLimit(cls(**kwargs), max_episode_steps=cls.max_turns)
 
-# %% ../nbs/02_core.ipynb #3035034d
+# %% ../nbs/02_core.ipynb #cfd5f84c
 def env_dir(name:str) -> Path:
     "The folder of env `name`'s card and assets."
     st = load_settings()
     base = st.envs_dir if st.source else Path(__file__).resolve().parent.parent/"envs"
     return base/name
 
-# %% ../nbs/02_core.ipynb #d4958f8a
+# %% ../nbs/02_core.ipynb #05c8d946
 def pick_items(name:str, split:str="test", n:int|None=None, seed:int=0) -> list[int]:
     "`n` items of env `name`'s `split` drawn with `seed` (all of them when `n` is None), sorted."
     import numpy as np

@@ -5,18 +5,18 @@
 # %% auto #0
 __all__ = ['Session', 'EnvService', 'Hub', 'mount', 'create_app', 'serve', 'EnvServer']
 
-# %% ../nbs/06_server.ipynb #7a56e78d
+# %% ../nbs/06_server.ipynb #a9985029
 import asyncio, json, os, re, select, signal, socket, subprocess, sys, threading, time
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 import anyio, gymnasium as gym, httpx, uvicorn
 from fastapi import FastAPI, HTTPException, Request, Response
-from pydantic import BaseModel, ConfigDict, create_model
+from pydantic import BaseModel, ConfigDict, StrictInt, create_model
 from .config import ServerSettings, load_settings
 from .core import env_class, make
 
-# %% ../nbs/06_server.ipynb #19b4dc8d
+# %% ../nbs/06_server.ipynb #f6803f0e
 @dataclass
 class Session:
     "One env instance driven by one client."
@@ -70,7 +70,7 @@ class EnvService:
             if self.cls.blocking: await anyio.to_thread.run_sync(s.env.close)
             else: s.env.close()
 
-# %% ../nbs/06_server.ipynb #45144193
+# %% ../nbs/06_server.ipynb #2769dcba
 class Hub:
     "Every env service of one server, with the shared session cap and idle eviction."
     def __init__(self, envs:list[str], settings:ServerSettings):
@@ -92,13 +92,13 @@ class Hub:
         return dict(status="ok", envs=list(self.services), sessions={k: len(v.sessions) for k, v in self.services.items()},
                     capacity=self.settings.max_sessions, uptime_s=round(time.monotonic() - self.started, 3))
 
-# %% ../nbs/06_server.ipynb #896a9149
+# %% ../nbs/06_server.ipynb #fdf57543
 def _json(obj, status:int=200) -> Response:
     return Response(json.dumps(obj, separators=(",", ":")), status_code=status, media_type="application/json")
 
 def _schemas(cls):
     w, cfg = cls.wire, ConfigDict(extra="ignore")
-    key = {w.key: (int, ...)}
+    key = {w.key: (StrictInt, ...)}  # strict: a JSON true must not name session 1
     return (create_model(f"{cls.title}Reset", __config__=cfg, **key, **{w.item_field: (int, ...)}),
             create_model(f"{cls.title}Step", __config__=cfg, **key, action=(Any, ...)),
             create_model(f"{cls.title}Key", __config__=cfg, **key))
@@ -111,7 +111,7 @@ def _step(env, action):
     try: return (*env.step(action), env.unwrapped.http_fields())
     except gym.error.ResetNeeded: raise HTTPException(409, "this session has not been reset yet: POST /reset first") from None
 
-# %% ../nbs/06_server.ipynb #d9ff52f4
+# %% ../nbs/06_server.ipynb #429cb266
 def mount(app:FastAPI, svc:EnvService):
     "Add AgentGym's routes for one env service to `app`."
     cls, w = svc.cls, svc.cls.wire
@@ -151,7 +151,7 @@ def mount(app:FastAPI, svc:EnvService):
         app.add_api_route(f"{p}/{name}", route, methods=["GET"], name=f"{cls.name}_{name}")
 
     _get_route("observation", lambda env: env.unwrapped.observation)
-    _get_route("available_actions", lambda env: env.unwrapped.available_actions())
+    _get_route("available_actions", lambda env: getattr(env.unwrapped, w.actions)())
     _get_route("detail", lambda env: env.unwrapped.detail())
     for extra in w.extras: _get_route(extra, lambda env, extra=extra: getattr(env.unwrapped, extra)())
 
@@ -160,7 +160,7 @@ def mount(app:FastAPI, svc:EnvService):
         await svc.close(getattr(body, k))
         return _json({"closed": getattr(body, k)})
 
-# %% ../nbs/06_server.ipynb #67528317
+# %% ../nbs/06_server.ipynb #1d73ddc3
 def create_app(envs:list[str], settings:ServerSettings|None=None) -> FastAPI:
     "A FastAPI app serving the registered envs `envs` with AgentGym's routes."
     settings = settings or load_settings().server
@@ -190,7 +190,7 @@ def create_app(envs:list[str], settings:ServerSettings|None=None) -> FastAPI:
     for svc in hub.services.values(): mount(app, svc)
     return app
 
-# %% ../nbs/06_server.ipynb #759106a1
+# %% ../nbs/06_server.ipynb #35e2d74f
 def serve(envs:list[str], host:str|None=None, port:int|None=None, settings:ServerSettings|None=None):
     "Serve `envs` over HTTP until interrupted; prints `serving ... at URL` first."
     st = settings or load_settings().server
@@ -205,7 +205,7 @@ def serve(envs:list[str], host:str|None=None, port:int|None=None, settings:Serve
     config = uvicorn.Config(app, log_level="warning", access_log=False, timeout_graceful_shutdown=2)
     uvicorn.Server(config).run(sockets=[sock])
 
-# %% ../nbs/06_server.ipynb #3b0e2417
+# %% ../nbs/06_server.ipynb #3ee1f06d
 class EnvServer:
     "`agentgym-nb serve` in a background process; a context manager that knows its URL."
     def __init__(self, envs:list[str], host:str="127.0.0.1", port:int=0, session_ttl_s:float|None=None,

@@ -114,6 +114,8 @@ def test_agentgym_webshop_client_sequence(server):
         state = http.get(f"{base}/state?env_idx={env_id}").json()
         assert set(state) == {"url", "html", "instruction_text"} and "/search_results/3/shampoo/1" in state["url"]
         assert 'class="product-link"' in state["html"] and state["instruction_text"] == instr
+        acts = http.get(f"{base}/available_actions?env_idx={env_id}").json()  # AgentGym's shape, not the contract's list
+        assert acts["has_search_bar"] is False and "back to search" in acts["clickables"]
         bad = http.post(f"{base}/step", json={"action": "click[not here]", "env_idx": env_id}).json()
         assert bad["state"].startswith("Invalid action") and bad["reward"] == 0.0 and bad["done"] is False
         assert http.post(f"{base}/close", json={"env_idx": env_id}).status_code == 200

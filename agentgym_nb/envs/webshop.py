@@ -14,7 +14,7 @@ __all__ = ['WEBSHOP_SEED', 'DEFAULT_PRODUCTS', 'N_GOALS', 'N_TEST', 'SEARCH_RETU
            'goal_splits', 'shop_splits', 'page_elements', 'done_texts', 'observation_text', 'clickables', 'page_html',
            'parse_webshop_action', 'WebShopEnv', 'page_url', 'goal_query']
 
-# %% ../../nbs/25_envs_webshop.ipynb #4a5d92fd
+# %% ../../nbs/25_envs_webshop.ipynb #93998527
 import html, itertools, json, os, random, re, time
 from decimal import Decimal
 from functools import cache, lru_cache
@@ -24,7 +24,7 @@ from fastcore.basics import patch
 from ..react import InvalidAction, format_react
 from ..core import TextEnv, Wire, register
 
-# %% ../../nbs/25_envs_webshop.ipynb #fe6c5c6f
+# %% ../../nbs/25_envs_webshop.ipynb #d48a50d0
 WEBSHOP_SEED = 20220704  # seeds the catalog, the instructions and the prices
 DEFAULT_PRODUCTS = 5_000  # catalog size unless WEBSHOP_PRODUCTS says otherwise
 N_GOALS = 6_000  # instructions (items) of the generated shop
@@ -43,7 +43,7 @@ def data_dir() -> Path|None:
     d = os.environ.get("WEBSHOP_DATA")
     return Path(d).expanduser() if d else None
 
-# %% ../../nbs/25_envs_webshop.ipynb #8ebb3f4c
+# %% ../../nbs/25_envs_webshop.ipynb #42e52359
 ROOTS = {"beauty": "Beauty & Personal Care", "food": "Grocery & Gourmet Food", "fashion": "Clothing, Shoes & Jewelry",
          "furniture": "Home & Kitchen", "electronics": "Electronics"}
 
@@ -130,7 +130,7 @@ TYPES = [  # (category, category path below the root, query, type, plural?, opti
      ("wall mountable", "surround sound", "with:subwoofer", "with:remote control", "with:bluetooth connectivity", "for:tv"), (40, 300)),
 ]
 
-# %% ../../nbs/25_envs_webshop.ipynb #915ccbf0
+# %% ../../nbs/25_envs_webshop.ipynb #2c8af9ba
 @cache
 def faker_colors() -> tuple[str, ...]:
     "Faker's color names in lowercase words: 'light sea green', ..."
@@ -171,7 +171,7 @@ def option_name(dim:str) -> str:
     "The name a product page shows for option dimension `dim`: 'size:shoe' -> 'size'."
     return dim.split(":")[0]
 
-# %% ../../nbs/25_envs_webshop.ipynb #2cd7e7d0
+# %% ../../nbs/25_envs_webshop.ipynb #6112d429
 @cache
 def faker_pools(seed:int=WEBSHOP_SEED) -> dict:
     "Brand names and marketing phrases drawn once from a seeded `faker`."
@@ -195,7 +195,7 @@ def attr_phrase(a:str) -> str:
 def make_asin(rng:random.Random) -> str:
     return "B0" + "".join(rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") for _ in range(8))
 
-# %% ../../nbs/25_envs_webshop.ipynb #c7f7bc37
+# %% ../../nbs/25_envs_webshop.ipynb #f4470d4e
 def product_title(brand:str, typ:str, attrs:list) -> str:
     "A title like 'Kovacek Sulfate Free Shampoo with Argan Oil for Dry Hair'."
     adj = [titlecase(a) for a in attrs if ":" not in a]
@@ -215,7 +215,7 @@ def bullets(typ:str, attrs:list, rng:random.Random, phrases:list) -> list[str]:
     out.append(f"WHAT YOU GET - One {typ} and our friendly customer service: {rng.choice(phrases)}.")
     return out
 
-# %% ../../nbs/25_envs_webshop.ipynb #90a52cd1
+# %% ../../nbs/25_envs_webshop.ipynb #9cc7cd60
 _REVIEW_TITLES = [(5, "Love it!"), (5, "Five stars"), (5, "Would buy again"), (4, "Great value"), (4, "Works as described"),
                   (3, "It's okay"), (3, "Does the job"), (2, "Not what I expected"), (1, "Disappointed")]
 _REVIEW_BODIES = {5: "I bought this {t} for {n} and we both love it. {A}, just as promised.",
@@ -234,7 +234,7 @@ def reviews(typ:str, attrs:list, rng:random.Random, names:list) -> list[dict]:
                     "body": _REVIEW_BODIES[score].format(t=typ, n=rng.choice(names), A=a.capitalize(), a=a)})
     return out
 
-# %% ../../nbs/25_envs_webshop.ipynb #cb4adc0f
+# %% ../../nbs/25_envs_webshop.ipynb #4a5eaf87
 def make_product(i:int, seed:int=WEBSHOP_SEED) -> dict:
     "Product `i` of the generated catalog (reproducible from `seed` and `i` alone)."
     rng, pools = random.Random(f"{seed}-{i}"), faker_pools(seed)
@@ -263,7 +263,7 @@ def price_tag(pricing:list) -> str:
     "The price as WebShop prints it: '$12.99' or '$12.99 to $15.49' (floats printed as Python prints them)."
     return f"${pricing[0]}" if len(pricing) == 1 else f"${pricing[0]} to ${pricing[1]}"
 
-# %% ../../nbs/25_envs_webshop.ipynb #5aa2e6f8
+# %% ../../nbs/25_envs_webshop.ipynb #9d1ad2f2
 def generate_products(n:int, seed:int=WEBSHOP_SEED) -> list[dict]:
     "The first `n` products of the catalog of `seed`, with unique ASINs."
     out, seen = [], set()
@@ -274,14 +274,14 @@ def generate_products(n:int, seed:int=WEBSHOP_SEED) -> list[dict]:
         seen.add(p["asin"]); out.append(p)
     return out
 
-# %% ../../nbs/25_envs_webshop.ipynb #88517bec
+# %% ../../nbs/25_envs_webshop.ipynb #6aa2c9df
 def product_price(p:dict, seed:int=WEBSHOP_SEED) -> float:
     "The price product `p` is sold at."
     pr = p["pricing"]
     if not pr: return 100.0
     return pr[0] if len(pr) == 1 else random.Random(f"{seed}-price-{p['asin']}").uniform(*pr[:2])
 
-# %% ../../nbs/25_envs_webshop.ipynb #241607ef
+# %% ../../nbs/25_envs_webshop.ipynb #077677f2
 def price_bound(price:float, rng:random.Random) -> tuple[float, str]:
     "WebShop's price bound for a product at `price` and the instruction's price clause."
     above = [p for p in PRICE_RANGE if p > price][:4]
@@ -305,7 +305,7 @@ def describe(typ:str, plural:bool, attrs:list) -> str:
     art = "" if plural else ("an " if head[0] in "aeiou" else "a ")
     return art + head + (" with " + " and ".join(withs) if withs else "") + (" for " + " and ".join(fors) if fors else "")
 
-# %% ../../nbs/25_envs_webshop.ipynb #cbd99ab8
+# %% ../../nbs/25_envs_webshop.ipynb #beedf914
 def make_goal(p:dict, price:float, i:int, seed:int=WEBSHOP_SEED) -> dict:
     "Goal (instruction) `i`, written for product `p` sold at `price`."
     rng = random.Random(f"{seed}-goal-{i}")
@@ -334,7 +334,7 @@ def generate_goals(products:list, prices:dict, n:int=N_GOALS, seed:int=WEBSHOP_S
     targets = [products[order[target_of(i, len(products))]] for i in range(n)]
     return [make_goal(p, prices[p["asin"]], i, seed) for i, p in enumerate(targets)]
 
-# %% ../../nbs/25_envs_webshop.ipynb #589349aa
+# %% ../../nbs/25_envs_webshop.ipynb #ca14fd71
 def _first(folder:Path, *patterns) -> Path|None:
     for pat in patterns:
         hits = sorted(folder.glob(pat))
@@ -368,7 +368,7 @@ def _clean_product(p:dict, attrs:dict, reviews:dict, human:dict|None) -> dict:
         q["instruction_attributes"] = attrs.get(asin, {}).get("instruction_attributes")
     return q
 
-# %% ../../nbs/25_envs_webshop.ipynb #ad5dd4ea
+# %% ../../nbs/25_envs_webshop.ipynb #3ac19d74
 def load_original_products(folder:Path, n:int|None=None) -> tuple[list, bool]:
     "WebShop's products from `folder` (the first `n`), and whether human instructions came with them."
     folder = Path(folder)
@@ -385,7 +385,7 @@ def load_original_products(folder:Path, n:int|None=None) -> tuple[list, bool]:
         seen.add(p["asin"]); out.append(_clean_product(p, attrs, revs, human))
     return out, human is not None
 
-# %% ../../nbs/25_envs_webshop.ipynb #1f1a5bec
+# %% ../../nbs/25_envs_webshop.ipynb #3585b0eb
 def original_goals(products:list, prices:dict, human:bool) -> list[dict]:
     "WebShop's goals of the original `products` (human or synthetic), shuffled with seed 233."
     rng, goals = random.Random(233), []
@@ -408,7 +408,7 @@ def original_goals(products:list, prices:dict, human:bool) -> list[dict]:
     random.Random(233).shuffle(goals)
     return goals
 
-# %% ../../nbs/25_envs_webshop.ipynb #3504e5a7
+# %% ../../nbs/25_envs_webshop.ipynb #3ea4883d
 def write_sample_data(folder:Path) -> Path:
     "Write a tiny WebShop data folder in the original layout (for tests and examples); returns it."
     folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
@@ -429,7 +429,7 @@ def write_sample_data(folder:Path) -> Path:
         "B09QGK5XHZ": [{"asin": "B09QGK5XHZ", "instruction": "a shirt", "instruction_attributes": [], "instruction_options": []}]}))
     return folder
 
-# %% ../../nbs/25_envs_webshop.ipynb #55ac9354
+# %% ../../nbs/25_envs_webshop.ipynb #a3e463d7
 def search_text(p:dict) -> str:
     "The text a product is found by: title, description, bullet points and options."
     opts = ", and ".join(f"{k}: {', '.join(v)}" for k, v in p["options"].items())
@@ -455,7 +455,7 @@ class SearchIndex:
         order = np.lexsort((hits, -scores[hits]))[:k]
         return hits[order].tolist()
 
-# %% ../../nbs/25_envs_webshop.ipynb #8ca435bf
+# %% ../../nbs/25_envs_webshop.ipynb #54a5850a
 _TOKEN = re.compile(r"[a-z0-9]+")
 
 @lru_cache(maxsize=200_000)
@@ -485,7 +485,7 @@ def normalize_color(s:str) -> str:
         if c in s: return c
     return s
 
-# %% ../../nbs/25_envs_webshop.ipynb #c99df48b
+# %% ../../nbs/25_envs_webshop.ipynb #605c0383
 def fuzzy(a:str, b:str) -> int:
     "`thefuzz.fuzz.token_set_ratio(a, b)`: rapidfuzz's scorer on processed strings, rounded."
     from rapidfuzz import fuzz, utils
@@ -504,7 +504,7 @@ def type_reward(bought:dict, goal:dict) -> dict:
     if title_score == 0.0: r = 0.0
     return dict(r_type=r, query_match=query_match, category_match=category_match, title_score=title_score)
 
-# %% ../../nbs/25_envs_webshop.ipynb #12f718a1
+# %% ../../nbs/25_envs_webshop.ipynb #b1f7f121
 def _in_text(s:str, p:dict) -> bool:
     return s in p["Title"].lower() or s in " ".join(p["BulletPoints"]).lower() or s in p["Description"].lower()
 
@@ -521,7 +521,7 @@ def option_matches(bought:dict, goal_options:list, chosen:dict) -> int:
         n += bool(hit or _in_text(v, bought))
     return n
 
-# %% ../../nbs/25_envs_webshop.ipynb #364f627d
+# %% ../../nbs/25_envs_webshop.ipynb #490add11
 def get_reward(bought:dict, goal:dict, price:float, options:dict) -> tuple[float, dict]:
     "WebShop's reward for buying `bought` at `price` with `options` chosen, and its parts."
     t = type_reward(bought, goal)
@@ -533,7 +533,7 @@ def get_reward(bought:dict, goal:dict, price:float, options:dict) -> tuple[float
             "r_option": n_opt / len(goal["goal_options"]) if goal["goal_options"] else None, "r_price": r_price}
     return reward, info
 
-# %% ../../nbs/25_envs_webshop.ipynb #53c814ca
+# %% ../../nbs/25_envs_webshop.ipynb #0cc0c7b5
 class Shop:
     "One catalog: products, prices, goals and the search index."
     def __init__(self, products:list, goals:list, source:str):
@@ -565,7 +565,7 @@ def shop() -> Shop:
     d = data_dir()
     return original_shop(d, int(os.environ["WEBSHOP_PRODUCTS"]) if os.environ.get("WEBSHOP_PRODUCTS") else None) if d else generated_shop()
 
-# %% ../../nbs/25_envs_webshop.ipynb #da125af2
+# %% ../../nbs/25_envs_webshop.ipynb #86df761a
 def goal_splits(n:int) -> dict:
     "Train and test item ranges for `n` goals: WebShop's (0-499 test, 1,500 on train), or a tenth test when small."
     if n >= 2000: return {"train": range(1500, n), "test": range(0, N_TEST)}
@@ -577,7 +577,7 @@ def shop_splits() -> dict:
     if data_dir() is None: return {"train": range(N_TEST, N_GOALS), "test": range(0, N_TEST)}
     return goal_splits(len(shop().goals))
 
-# %% ../../nbs/25_envs_webshop.ipynb #698c12ec
+# %% ../../nbs/25_envs_webshop.ipynb #59bf6988
 def page_elements(st:dict, shop:Shop, instruction:str) -> list[tuple]:
     "The elements `(kind, text, option)` of the page in state `st`; kind is text, button, link, option or input."
     head = [("text", "Instruction:", None), ("text", instruction, None)]
@@ -608,7 +608,7 @@ def page_elements(st:dict, shop:Shop, instruction:str) -> list[tuple]:
         return out + [e for r in p["Reviews"] for e in [("text", f'"{r["title"]}"', None), ("text", str(r["score"]), None), ("text", r["body"], None)]]
     return [("text", t, None) for t in done_texts(st)]
 
-# %% ../../nbs/25_envs_webshop.ipynb #71aa027f
+# %% ../../nbs/25_envs_webshop.ipynb #4edd837c
 def done_texts(st:dict) -> list[str]:
     "The visible texts of WebShop's done page."
     opts = json.dumps(st["options"], sort_keys=True)
@@ -627,7 +627,7 @@ def clickables(elements:list) -> dict:
     out.update({t: o for k, t, o in elements if k == "option"})
     return out
 
-# %% ../../nbs/25_envs_webshop.ipynb #78ea6d09
+# %% ../../nbs/25_envs_webshop.ipynb #e0339a28
 def page_html(elements:list) -> str:
     "The page as a small HTML document (for AgentGym's `/state`)."
     tag = {"text": "<p>{t}</p>", "button": '<button class="btn">{t}</button>', "link": '<a class="product-link">{t}</a>',
@@ -636,7 +636,7 @@ def page_html(elements:list) -> str:
     body = "\n".join(tag[k].format(t=html.escape(t), o=html.escape(o or "")) for k, t, o in elements)
     return f"<!DOCTYPE html>\n<html><head><title>WebShop</title></head><body>\n{body}\n</body></html>"
 
-# %% ../../nbs/25_envs_webshop.ipynb #fb5c01e2
+# %% ../../nbs/25_envs_webshop.ipynb #0183afc3
 _ACTION = re.compile(r"(search|click)\[(.*)\]", re.S)
 
 def parse_webshop_action(action:str, clicks:dict, has_search:bool) -> tuple[str, str]:
@@ -653,7 +653,7 @@ def parse_webshop_action(action:str, clicks:dict, has_search:bool) -> tuple[str,
         raise InvalidAction(f"{arg[:60]!r} is not clickable on this page (clickables: {shown[:600]})")
     return kind, arg
 
-# %% ../../nbs/25_envs_webshop.ipynb #6eabe1b6
+# %% ../../nbs/25_envs_webshop.ipynb #9545e8e9
 _INSTRUCTION = """\
 You are web shopping.
 I will give you instructions about what to do.
@@ -675,13 +675,13 @@ I think ...
 Action:
 click[something]"""
 
-# %% ../../nbs/25_envs_webshop.ipynb #843760d8
+# %% ../../nbs/25_envs_webshop.ipynb #7512e864
 @register
 class WebShopEnv(TextEnv):
     "WebShop: find, customize and buy the product an instruction asks for, by searching and clicking."
     name, title, version = "webshop", "WebShop", "0"
     wire = Wire(prefix="/webshop", key="env_idx", item_field="session_id", create="int", obs_field="state",
-                extras=("instruction_text", "state"))
+                extras=("instruction_text", "state"), actions="webshop_actions")
     splits = shop_splits()
     max_turns = 20  # the expert needs at most 11
     action_hint = "search[keywords] on the search page, or click[value] with a value the page shows (a button, product id or option)"
@@ -702,7 +702,7 @@ class WebShopEnv(TextEnv):
         self.clicks = clickables(self.elements)
         return observation_text(self.elements)
 
-# %% ../../nbs/25_envs_webshop.ipynb #71d0b805
+# %% ../../nbs/25_envs_webshop.ipynb #9a7f992a
 @patch
 def _parse(self:WebShopEnv, action:str): return parse_webshop_action(action, self.clicks, self.st["page"] == "search")
 
@@ -732,7 +732,7 @@ def _buy(self:WebShopEnv) -> tuple[str, float, bool]:
     self.score, self.success = reward, reward >= 1.0
     return self._render(), reward, True
 
-# %% ../../nbs/25_envs_webshop.ipynb #b8d6fe49
+# %% ../../nbs/25_envs_webshop.ipynb #0e61d649
 @patch
 def available_actions(self:WebShopEnv) -> list[str]:
     "The valid actions now: `search[<keywords>]` on the search page, else `click[...]` for every clickable."
@@ -776,7 +776,7 @@ def detail(self:WebShopEnv) -> dict:
             "options": st["options"], "instruction_text": self.goal["instruction_text"],
             "reward_info": getattr(self, "reward_info", None) if st["page"] == "done" else None}
 
-# %% ../../nbs/25_envs_webshop.ipynb #c146e496
+# %% ../../nbs/25_envs_webshop.ipynb #8d3af37c
 def goal_query(goal:dict) -> str:
     "The keywords a shopper types for `goal`: its words minus the price clause and the opener."
     text = goal["instruction_text"].split(", and price lower than")[0]
@@ -807,7 +807,7 @@ def expert_query(self:WebShopEnv) -> str:
     q = goal_query(self.goal)
     return q if any(self.fits(a) for a in self.shop.search(q.lower())) else self.shop.by_asin[self.goal["asin"]]["Title"]
 
-# %% ../../nbs/25_envs_webshop.ipynb #a8d06540
+# %% ../../nbs/25_envs_webshop.ipynb #159a1dc0
 @patch
 def expert_action(self:WebShopEnv) -> str:
     "The expert's next ReAct turn."
@@ -829,7 +829,7 @@ def expert_action(self:WebShopEnv) -> str:
         if st["options"].get(k) != v: return format_react(f"The instruction asks for {v} ({k}), so I select it.", f"click[{v}]")
     return format_react("This product has everything asked for, the options are selected and the price is within the budget. I'll buy it.", f"click[{END_BUTTON}]")
 
-# %% ../../nbs/25_envs_webshop.ipynb #2b2946a5
+# %% ../../nbs/25_envs_webshop.ipynb #9c02a739
 @patch
 def random_action(self:WebShopEnv, rng) -> str:
     "A random valid action: a search for a random query on the search page, else a random click but `Buy Now`."
