@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['bench_episodes', 'bench_in_process', 'RawClient', 'bench_http', 'machine_info', 'bench_envs']
 
-# %% ../nbs/09_bench.ipynb #4d23596f
+# %% ../nbs/09_bench.ipynb #ef502b88
 import asyncio, json, os, platform, time
 from concurrent.futures import ThreadPoolExecutor
 import numpy as np, psutil
@@ -13,7 +13,7 @@ from .core import make, pick_items
 from .expert import run_expert
 from .server import EnvServer
 
-# %% ../nbs/09_bench.ipynb #95c9a958
+# %% ../nbs/09_bench.ipynb #0bce0317
 def bench_episodes(env:str, n:int=32, seed:int=0) -> list[tuple[int, list[str]]]:
     "`(item, replies)` of the expert on `n` train items of `env`, to replay in benchmarks."
     return [(t.meta["item"], t.replies) for t in run_expert(env, pick_items(env, "train", n, seed), progress=False)]
@@ -29,7 +29,7 @@ def bench_in_process(env:str, episodes, seconds:float) -> dict:
     wall = time.perf_counter() - t0
     return {"steps": steps, "seconds": round(wall, 3), "steps_per_s": round(steps / wall, 1)}
 
-# %% ../nbs/09_bench.ipynb #f881627f
+# %% ../nbs/09_bench.ipynb #639d2679
 class RawClient:
     "A minimal keep-alive HTTP/1.1 JSON client for load generation."
     def __init__(self, host:str, port:int): self.host, self.port = host, port
@@ -50,7 +50,7 @@ class RawClient:
 
     def close(self): self.writer.close()
 
-# %% ../nbs/09_bench.ipynb #bfd062e1
+# %% ../nbs/09_bench.ipynb #1634bb59
 async def _open(host, port, w):
     "A connection with a freshly created session on it."
     c = await RawClient(host, port).connect()
@@ -88,9 +88,9 @@ async def _load(srv, env, episodes, sessions, seconds):
     cpu1, mine1 = sum(proc.cpu_times()[:2]), time.process_time()
     await asyncio.gather(*tasks)
     ms = np.array(lat) * 1000
+    pct = lambda q: round(float(np.percentile(ms, q)), 3) if k else None  # no step finished: no latency to report
     return {"sessions": n, "sessions_requested": sessions, "steps": k, "seconds": round(wall, 3), "steps_per_s": round(k / wall, 1),
-            "p50_ms": round(float(np.percentile(ms, 50)), 3) if k else None,  # no step finished: no latency to report
-            "p99_ms": round(float(np.percentile(ms, 99)), 3) if k else None,
+            "p50_ms": pct(50), "p99_ms": pct(99),
             "server_cpu_ms_per_step": round((cpu1 - cpu0) * 1000 / max(k, 1), 4),
             "client_cpu_ms_per_step": round((mine1 - mine0) * 1000 / max(k, 1), 4)}
 
@@ -101,7 +101,7 @@ def bench_http(env:str, episodes, sessions:int, seconds:float, srv:EnvServer) ->
     # a thread of its own: its event loop must not be the one a notebook is already running
     with ThreadPoolExecutor(1) as ex: return ex.submit(runner, _load(srv, env, episodes, sessions, seconds)).result()
 
-# %% ../nbs/09_bench.ipynb #816ae770
+# %% ../nbs/09_bench.ipynb #0ecf59c1
 def machine_info() -> dict:
     "The machine a benchmark ran on."
     cpu = platform.processor() or platform.machine()

@@ -6,12 +6,12 @@
 __all__ = ['cmd_envs', 'cmd_serve', 'cmd_expert', 'cmd_bench_envs', 'cmd_data_build', 'cmd_train_bc', 'cmd_bench_train',
            'cmd_eval', 'cmd_bench_rollout', 'cmd_evolve', 'cmd_ablations', 'cmd_quickstart', 'build_parser', 'main']
 
-# %% ../nbs/10_cli.ipynb #97003146
+# %% ../nbs/10_cli.ipynb #ec0fe0d1
 import argparse, json, sys
 from pathlib import Path
 from .config import load_settings
 
-# %% ../nbs/10_cli.ipynb #4997c137
+# %% ../nbs/10_cli.ipynb #5ac8fbe4
 def cmd_envs(a) -> dict:
     "List the registered envs with their splits."
     import agentgym_nb
@@ -32,7 +32,7 @@ def cmd_serve(a) -> dict:
     except KeyboardInterrupt: pass
     return {"served": a.envs}
 
-# %% ../nbs/10_cli.ipynb #00221e3b
+# %% ../nbs/10_cli.ipynb #301790dd
 def cmd_expert(a) -> dict:
     "Run an env's expert on items of a split; print and return the success figures."
     import agentgym_nb
@@ -66,7 +66,7 @@ def cmd_bench_envs(a) -> dict:
                   f"p99 {h['p99_ms']:.2f} ms  server CPU {h['server_cpu_ms_per_step']:.3f} ms/step")
     return res
 
-# %% ../nbs/10_cli.ipynb #7a448e06
+# %% ../nbs/10_cli.ipynb #90e27b51
 def cmd_data_build(a) -> dict:
     "Build the preset's AgentTraj, AgentTraj-L and AgentEval under the data folder."
     import agentgym_nb
@@ -82,7 +82,7 @@ def cmd_data_build(a) -> dict:
     return {"root": str(root), **{k: {c["env"]: c["kept"] for c in v} for k, v in res.items() if k != "agenteval"},
             "agenteval": res["agenteval"]}
 
-# %% ../nbs/10_cli.ipynb #6f7e367f
+# %% ../nbs/10_cli.ipynb #f96bef16
 def cmd_train_bc(a) -> dict:
     "Behaviour cloning for a preset; resumes from `--out` if a checkpoint is there."
     from agentgym_nb.bc import BCConfig, BCTrainer
@@ -102,7 +102,7 @@ def cmd_bench_train(a) -> dict:
     if not a.json: print(json.dumps(res, indent=1))
     return res
 
-# %% ../nbs/10_cli.ipynb #7cf99b61
+# %% ../nbs/10_cli.ipynb #4408fe07
 def cmd_eval(a) -> dict:
     "Evaluate an agent on a suite; print the table; return the average and per-env success."
     from agentgym_nb.evaluate import agent_from_spec, evaluate, markdown_table, paper_table
@@ -125,7 +125,7 @@ def cmd_bench_rollout(a) -> dict:
     if not a.json: print(json.dumps({k: v for k, v in res.items() if k != "runs"}, indent=1))
     return res
 
-# %% ../nbs/10_cli.ipynb #d5100037
+# %% ../nbs/10_cli.ipynb #825c5694
 def _evol_config(a):
     from agentgym_nb.evol import EvolConfig
     st = load_settings(); p = st.get_preset(a.preset)
@@ -158,18 +158,18 @@ def cmd_ablations(a) -> dict:
     return {"preset": p.name, "out": cfg.out, "avg": {r: float(v) for r, v in table["avg"].items()},
             "rows": table.drop(columns=["paper avg"]).to_dict("index"), "per_round": per_round.to_dict("records")}
 
-# %% ../nbs/10_cli.ipynb #6c2591b2
+# %% ../nbs/10_cli.ipynb #d54540de
 def cmd_quickstart(a) -> dict:
     "Serve and run the experts over HTTP, build the datasets, train BC, evaluate it, run AgentEvol: the pipeline on one preset."
     import time, pandas as pd
     from agentgym_nb.bc import BCConfig, BCTrainer
     from agentgym_nb.core import pick_items
     from agentgym_nb.data import DataConfig, build_datasets
-    from agentgym_nb.evaluate import markdown_table, paper_table
+    from agentgym_nb.evaluate import markdown_table
     from agentgym_nb.evol import AgentEvol, EvolConfig
     from agentgym_nb.expert import run_expert, success_table
     from agentgym_nb.server import EnvServer
-    from agentgym_nb.trajectory import read_jsonl, write_jsonl, write_manifest
+    from agentgym_nb.trajectory import write_jsonl, write_manifest
     st = load_settings(); p = st.get_preset(a.preset)
     root = Path(a.out) if a.out else st.data_dir
     say = (lambda *x: None) if a.json else print
@@ -206,9 +206,9 @@ def cmd_quickstart(a) -> dict:
             "bc_eval": {"avg_success": round(float(bc_res.success.mean()), 4), "n": int(bc_res.n.sum()),
                         "per_env": {e: round(float(v), 4) for e, v in bc_res.success.items()}},
             "table": {r: {c: float(v) for c, v in row.items()} for r, row in ev.round(1).to_dict("index").items()},
-            "kept": {k: len(read_jsonl(evol.round_dir(k)/"kept.jsonl")) for k in range(1, a.rounds + 1)}, "minutes": minutes}
+            "kept": evol.kept_counts(), "minutes": minutes}
 
-# %% ../nbs/10_cli.ipynb #b55e7240
+# %% ../nbs/10_cli.ipynb #15fa920a
 def build_parser() -> argparse.ArgumentParser:
     "The `agentgym-nb` argument parser."
     ap = argparse.ArgumentParser(prog="agentgym-nb", description="AgentGym as a Jupyter-first kit.")
@@ -273,5 +273,5 @@ def main(argv:list[str]|None=None) -> int:
     if a.json: print(json.dumps(res))
     return 0
 
-# %% ../nbs/10_cli.ipynb #5060edc0
+# %% ../nbs/10_cli.ipynb #5fba6f32
 if __name__ == "__main__": sys.exit(main())

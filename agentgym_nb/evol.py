@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['EvolConfig', 'sampling_shares', 'split_budget', 'SearchTree', 'AgentEvol', 'keep_successes']
 
-# %% ../nbs/21_evol.ipynb #0bd44f43
+# %% ../nbs/21_evol.ipynb #8a228430
 import json, math, shutil
 from dataclasses import dataclass, field, asdict, replace
 from pathlib import Path
@@ -16,7 +16,7 @@ from .data import train_order
 from .rollout import Rollout, Task
 from .trajectory import Trajectory, load_trajectories, read_jsonl, write_jsonl, write_manifest
 
-# %% ../nbs/21_evol.ipynb #347b108d
+# %% ../nbs/21_evol.ipynb #1116ca6c
 @dataclass
 class EvolConfig:
     "An AgentEvol run."
@@ -40,7 +40,7 @@ class EvolConfig:
     eval_rounds: str = "all"  # "all": AgentEval after every round; "last": after round 0 and the last round only
     seed: int = 0
 
-# %% ../nbs/21_evol.ipynb #953a7bf0
+# %% ../nbs/21_evol.ipynb #c206677e
 def sampling_shares(success:dict|None, # env -> success rate in the last exploration (None: no information yet)
                     envs:list, rule:str="dynamic", floor:float=0.25) -> dict:
     "Each env's share of the exploration budget: uniform, or proportional to p(1-p) with a floor."
@@ -59,7 +59,7 @@ def split_budget(shares:dict, total:int) -> dict:
     for e in sorted(exact, key=lambda e: n[e] - exact[e])[:total - sum(n.values())]: n[e] += 1
     return n
 
-# %% ../nbs/21_evol.ipynb #26bea7e2
+# %% ../nbs/21_evol.ipynb #a4c3bf49
 class SearchTree:
     "One item's tree: visits and wins of every conversation prefix (a tuple of replies) its rollouts went through."
     def __init__(self): self.visits, self.wins, self.n = {}, {}, 0
@@ -79,7 +79,7 @@ class SearchTree:
         ties = sorted((k for k, v in uct.items() if v >= best - 1e-12), key=len)
         return ties[int(rng.integers(len(ties)))] if rng is not None and len(ties) > 1 else ties[0]
 
-# %% ../nbs/21_evol.ipynb #563be0a7
+# %% ../nbs/21_evol.ipynb #c463208b
 class AgentEvol:
     "AgentEvol, a stage per method: `explore`, `filter`, `learn`, `evaluate`; `run` does every round and resumes."
     def __init__(self, cfg:EvolConfig):
@@ -98,7 +98,7 @@ class AgentEvol:
         "Train items of `env` outside AgentTraj: where exploration draws from."
         return train_order(env, self.seed)[self.preset.traj_per_env:]
 
-# %% ../nbs/21_evol.ipynb #49006290
+# %% ../nbs/21_evol.ipynb #e702320e
 @patch
 def model_dir(self:AgentEvol, k:int) -> Path:
     "Round k's model folder."
@@ -128,7 +128,7 @@ def _train(self:AgentEvol, data:Path, out:Path, steps:int) -> dict:
     cfg.max_steps = steps
     return BCTrainer(cfg, progress=False).fit()
 
-# %% ../nbs/21_evol.ipynb #d76658bc
+# %% ../nbs/21_evol.ipynb #a01b1850
 @patch
 def explore(self:AgentEvol, k:int) -> list[Trajectory]:
     "Round k's exploration by round k-1's model: every trajectory, written to `explore/`."
@@ -169,7 +169,7 @@ def _explore_success(self:AgentEvol, k:int) -> dict|None:
     df = pd.DataFrame([{"env": t.env, "success": bool(t.success)} for t in trajs])
     return {e: round(float(v), 4) for e, v in df.groupby("env").success.mean().items()}
 
-# %% ../nbs/21_evol.ipynb #22a1075f
+# %% ../nbs/21_evol.ipynb #5765edd4
 def keep_successes(trajs:list, reward_threshold:float|None=None, source:str="evol") -> list[Trajectory]:
     "Distinct successful (or reward >= threshold) trajectories without errors, tagged with `source`."
     kept, seen = [], set()
@@ -187,7 +187,7 @@ def filter(self:AgentEvol, k:int) -> list[Trajectory]:
     write_jsonl(kept, self.round_dir(k)/"kept.jsonl")
     return kept
 
-# %% ../nbs/21_evol.ipynb #20a765b3
+# %% ../nbs/21_evol.ipynb #a165053b
 @patch
 def learn_steps(self:AgentEvol, k:int) -> int:
     "Optimizer steps of round k: BC's, scaled by how much larger its training set is than AgentTraj."
@@ -208,7 +208,7 @@ def learn(self:AgentEvol, k:int) -> dict:
         res["control"] = self._train(self.agenttraj, self.round_dir(k)/"control", steps)
     return res
 
-# %% ../nbs/21_evol.ipynb #d27ecb5e
+# %% ../nbs/21_evol.ipynb #3bf1e574
 @patch
 def evaluated(self:AgentEvol, k:int) -> bool:
     "Whether round k gets an AgentEval pass (and a control): every round, or round 0 and the last (`eval_rounds`)."
@@ -240,7 +240,7 @@ def table(self:AgentEvol, k:int) -> pd.DataFrame:
     tables = {f"round-{k} {f.parent.name}": pd.read_csv(f, index_col=0) for f in sorted((self.round_dir(k)/"eval").glob("*/results.csv"))}
     return paper_table(tables) if tables else pd.DataFrame()
 
-# %% ../nbs/21_evol.ipynb #f8a08062
+# %% ../nbs/21_evol.ipynb #fb49bcc9
 @patch
 def run(self:AgentEvol, rounds:int|None=None, progress:bool=True) -> pd.DataFrame:
     "Round 0 (BC) and `rounds` (default `cfg.rounds`, which it sets) rounds of explore → filter → learn → evaluate; the tables."
@@ -258,10 +258,15 @@ def run(self:AgentEvol, rounds:int|None=None, progress:bool=True) -> pd.DataFram
         if done is None or not (self.round_dir(k)/done).exists(): fn(k)
     tables = pd.concat([self.table(k) for k in range(rounds + 1)])
     write_manifest(self.out, dataset="AgentEvol run", config=asdict(self.cfg), table=tables.reset_index().to_dict("records"),
-                   kept={k: len(read_jsonl(self.round_dir(k)/"kept.jsonl")) for k in range(1, rounds + 1)})
+                   kept=self.kept_counts())
     return tables
 
-# %% ../nbs/21_evol.ipynb #a898bf9e
+@patch
+def kept_counts(self:AgentEvol) -> dict:
+    "Trajectories kept in each round 1..`cfg.rounds` so far."
+    return {k: len(read_jsonl(self.round_dir(k)/"kept.jsonl")) for k in range(1, self.cfg.rounds + 1) if (self.round_dir(k)/"kept.jsonl").exists()}
+
+# %% ../nbs/21_evol.ipynb #7869c7d6
 @patch
 def explore_stats(self:AgentEvol, k:int) -> pd.DataFrame:
     "Round k's exploration per env: episodes, success rate, agent turns generated, env steps, kept."
