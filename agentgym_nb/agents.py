@@ -6,7 +6,7 @@
 __all__ = ['Request', 'AgentError', 'Agent', 'ExpertAgent', 'sample_next', 'SlotLayer', 'cache_kv', 'SlotCache', 'EpisodeState',
            'ModelAgent']
 
-# %% ../nbs/17_agents.ipynb #f3fe0d9c
+# %% ../nbs/17_agents.ipynb #acc00731
 import agentgym_nb.config  # sets OMP_WAIT_POLICY before torch starts its threads
 import time
 from collections import deque
@@ -17,7 +17,7 @@ from transformers.cache_utils import Cache, DynamicLayer
 from .core import make
 from .models import ModelConfig, context_head, load_model
 
-# %% ../nbs/17_agents.ipynb #60ba4267
+# %% ../nbs/17_agents.ipynb #a8fd5765
 @dataclass
 class Request:
     "One conversation waiting for the agent's next reply."
@@ -30,7 +30,7 @@ class Request:
 class AgentError(RuntimeError):
     "The agent could not reply (an endpoint down, a timeout): the episode fails with this reason and the run goes on."
 
-# %% ../nbs/17_agents.ipynb #3fac3436
+# %% ../nbs/17_agents.ipynb #7f92046e
 class Agent:
     "Takes conversations, returns one reply each: `reply` for a batch, `submit`/`poll`/`release` for the rollout engine."
     name = "agent"
@@ -62,7 +62,7 @@ class Agent:
             if isinstance(got[k], AgentError): raise got[k]
         return [got[k] for k in keys]
 
-# %% ../nbs/17_agents.ipynb #77605962
+# %% ../nbs/17_agents.ipynb #08cc84e8
 class ExpertAgent(Agent):
     "The env's scripted expert behind the agent interface (an in-process replica per episode)."
     name = "expert"
@@ -85,7 +85,7 @@ class ExpertAgent(Agent):
     def release(self, key):
         if key in self.replicas: self.replicas.pop(key)[0].close()
 
-# %% ../nbs/17_agents.ipynb #12dcd532
+# %% ../nbs/17_agents.ipynb #ca512073
 def sample_next(logits:torch.Tensor, # (batch, vocab) scores of the next token
                 temperature:float, # 0 is greedy
                 top_p:float, # sample from the smallest set of tokens whose probability reaches top_p
@@ -100,7 +100,7 @@ def sample_next(logits:torch.Tensor, # (batch, vocab) scores of the next token
         probs = torch.zeros_like(probs).scatter_(-1, idx, p)
     return torch.cat([torch.multinomial(pr, 1, generator=g) for pr, g in zip(probs, generators)])
 
-# %% ../nbs/17_agents.ipynb #172caa9c
+# %% ../nbs/17_agents.ipynb #ad7c1ad0
 class SlotLayer(DynamicLayer):
     "One layer of a `SlotCache`: keys and values in (slots, heads, size, head_dim) buffers, decoding writes at column `col`."
     def __init__(self, keys:torch.Tensor, slots:int, size:int):
@@ -165,7 +165,7 @@ class SlotCache(Cache):
 
     def advance(self): self.col = (self.col + 1) % self.size
 
-# %% ../nbs/17_agents.ipynb #9c6190b1
+# %% ../nbs/17_agents.ipynb #523b3fc0
 @dataclass
 class EpisodeState:
     "A model agent's memory of one episode."
@@ -178,7 +178,7 @@ class EpisodeState:
     @property
     def cached(self) -> int: return 0 if self.cache is None else self.cache[0][0].shape[2]
 
-# %% ../nbs/17_agents.ipynb #bfa5e2d9
+# %% ../nbs/17_agents.ipynb #e222d254
 class ModelAgent(Agent):
     "A causal LM as an agent: continuous batching over episodes, each episode's KV cache kept across its turns."
     def __init__(self, model, # a transformers causal LM (tiny on CPU, or a hub model)
@@ -205,7 +205,7 @@ class ModelAgent(Agent):
         model, tok, _ = load_model(ModelConfig(name=str(path), lora_r=0))
         return cls(model, tok, name=kw.pop("name", str(path)), **kw)
 
-# %% ../nbs/17_agents.ipynb #d0725574
+# %% ../nbs/17_agents.ipynb #93eb4bbc
 @patch
 def submit(self:ModelAgent, r:Request):
     ep = self.episodes.get(r.key)
@@ -248,7 +248,7 @@ def _head_cache(self:ModelAgent, head:list, ids:list) -> list|None:
 @patch
 def release(self:ModelAgent, key:str): self.episodes.pop(key, None)
 
-# %% ../nbs/17_agents.ipynb #92763adf
+# %% ../nbs/17_agents.ipynb #8e7c9253
 @patch
 def poll(self:ModelAgent) -> list[tuple]:
     t0, done = time.perf_counter(), []
@@ -272,7 +272,7 @@ def _groups(self:ModelAgent, keys:list) -> list[list]:
         else: groups.append([k])
     return groups
 
-# %% ../nbs/17_agents.ipynb #5388cce6
+# %% ../nbs/17_agents.ipynb #e33e06cc
 @patch
 @torch.no_grad()
 def _prefill(self:ModelAgent, keys:list):
@@ -298,11 +298,11 @@ def _prefill(self:ModelAgent, keys:list):
     out = self.model(input_ids=ids.to(self.device), attention_mask=mask.to(self.device), position_ids=pos.to(self.device),
                      use_cache=True, logits_to_keep=1, **kw)
     self.stats["forwards"] += 1; self.stats["prefill_tokens"] += sum(len(e.ids) - p for e, p in zip(eps, past))
-    kv, n = cache_kv(out.past_key_values), len(self.rows)
+    kv, n, longest = cache_kv(out.past_key_values), len(self.rows), max(len(e.ids) for e in eps)
     if self.cache is None:
-        self.cache = SlotCache(kv, self.max_batch, min(self.max_len, 1 << (max(len(e.ids) for e in eps) + self.max_new_tokens).bit_length()))
+        self.cache = SlotCache(kv, self.max_batch, min(self.max_len, 1 << (longest + self.max_new_tokens).bit_length()))
         self.pos = torch.zeros(self.max_batch, dtype=torch.long, device=self.device); self.last = self.pos.clone()
-    self._room(max(len(e.ids) for e in eps))
+    self._room(longest)
     for i, e in enumerate(eps):
         cols = mask[i].nonzero()[:, 0].to(self.device)
         self.cache.put(n + i, [(k[i][:, cols], v[i][:, cols]) for k, v in kv])
@@ -315,7 +315,7 @@ def _room(self:ModelAgent, n:int):
     "Make the batch's cache hold `n` keys a row (doubling, up to the context length)."
     if n > self.cache.size: self.cache.grow(min(self.max_len, max(n, 2 * self.cache.size)), self.pos[:len(self.rows)].tolist())
 
-# %% ../nbs/17_agents.ipynb #e6b9a00c
+# %% ../nbs/17_agents.ipynb #30319bc2
 @patch
 @torch.no_grad()
 def _decode(self:ModelAgent):
@@ -336,12 +336,13 @@ def _decode(self:ModelAgent):
 @patch
 def _finish(self:ModelAgent) -> list[tuple]:
     "Take finished rows out of the batch (their episodes keep their caches); `(key, reply)` for each."
+    pos = self.pos[:len(self.rows)].tolist()  # one copy from the device, not one per row
     ended = [i for i, (_, toks) in enumerate(self.rows)
-             if toks[-1] in self.stop_ids or len(toks) >= self.max_new_tokens or self.pos[i] + 1 >= self.max_len]
+             if toks[-1] in self.stop_ids or len(toks) >= self.max_new_tokens or pos[i] + 1 >= self.max_len]
     done = []
     for i in reversed(ended):  # from the end, so that the last row, moved into the hole, is never one still to finish
         key, toks = self.rows[i]; e = self.episodes[key]
-        e.cache = self.cache.take(i, int(self.pos[i])) if self.keep_cache else None
+        e.cache = self.cache.take(i, pos[i]) if self.keep_cache else None
         e.ids, e.text = e.ids + toks, e.text + self.tok.decode(toks, skip_special_tokens=False)
         self.stats["generated_tokens"] += len(toks)
         done.append((key, self.tok.decode(toks[:-1] if toks[-1] in self.stop_ids else toks, skip_special_tokens=False)))

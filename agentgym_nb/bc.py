@@ -4,9 +4,9 @@
 
 # %% auto #0
 __all__ = ['IGNORE', 'supervised_spans', 'reply_span', 'span_labels', 'tokens_and_labels', 'message_token_segments',
-           'encode_example', 'BCConfig', 'BCTrainer', 'collate', 'bench_train']
+           'encode_example', 'BCConfig', 'BCTrainer', 'collate', 'autocast', 'bench_train']
 
-# %% ../nbs/16_bc.ipynb #6d47b355
+# %% ../nbs/16_bc.ipynb #477240f5
 import agentgym_nb  # sets OMP_WAIT_POLICY before torch loads
 import json, os, random, shutil, time
 from dataclasses import dataclass, field, asdict
@@ -19,7 +19,7 @@ from .config import Preset
 from .models import ModelConfig, context_head, load_model, save_model, to_messages, train_tokenizer
 from .trajectory import load_trajectories
 
-# %% ../nbs/16_bc.ipynb #3ace642c
+# %% ../nbs/16_bc.ipynb #6f573782
 def supervised_spans(messages:list[dict], losses:list, tokenizer) -> tuple[str, list[tuple[int, int]]]:
     "The rendered conversation and the `(start, end)` character spans of its supervised replies."
     render = lambda msgs, gen=False: tokenizer.apply_chat_template(msgs, tokenize=False, add_generation_prompt=gen)
@@ -35,7 +35,7 @@ def reply_span(text:str, content:str, start:int, eos:str) -> tuple[int, int]:
     lo = text.index(content.strip(), start); hi = lo + len(content.strip())
     return lo, hi + len(eos) if eos and text.startswith(eos, hi) else hi
 
-# %% ../nbs/16_bc.ipynb #f12601c7
+# %% ../nbs/16_bc.ipynb #a77bf6da
 IGNORE = -100
 
 def span_labels(ids:list[int], offsets, spans) -> list[int]:
@@ -51,7 +51,7 @@ def tokens_and_labels(text:str, spans, tokenizer) -> tuple[list[int], list[int],
     enc = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
     return enc["input_ids"], span_labels(enc["input_ids"], enc["offset_mapping"], spans), enc["offset_mapping"]
 
-# %% ../nbs/16_bc.ipynb #bfd36853
+# %% ../nbs/16_bc.ipynb #3eaddb7e
 def _segments_by_prefix(messages, losses, tokenizer):
     "Any chat template: render once, tokenize once, assign tokens to messages by rendering each prefix (slower)."
     text, spans = supervised_spans(messages, losses, tokenizer)
@@ -92,7 +92,7 @@ def encode_example(conversations:list[dict], tokenizer, max_len:int) -> dict|Non
     if all(l == IGNORE for l in labels): return None
     return {"input_ids": ids, "labels": labels, "dropped_turns": dropped}
 
-# %% ../nbs/16_bc.ipynb #c4233c7f
+# %% ../nbs/16_bc.ipynb #8e087903
 @dataclass
 class BCConfig:
     "A behaviour-cloning run."
@@ -120,7 +120,7 @@ class BCConfig:
         return cls(data, out, m, p.vocab_size, p.bc_batch, p.bc_grad_accum, p.bc_lr, 0.1, p.bc_warmup, p.bc_steps,
                    0.05, p.bc_eval_every, p.bc_ckpt_every, seed)
 
-# %% ../nbs/16_bc.ipynb #fd3976ff
+# %% ../nbs/16_bc.ipynb #0b2075b3
 class BCTrainer:
     "Behaviour cloning: `step()` one optimizer step at a time, or `fit()` to the end; resumes from `cfg.out`."
     def __init__(self, cfg:BCConfig, progress:bool=True):
@@ -162,11 +162,11 @@ class BCTrainer:
         if not out: raise ValueError(f"no trajectory in {self.cfg.data} fits max_len={self.cfg.model.max_len} with a supervised turn")
         return out, skipped, dropped
 
-# %% ../nbs/16_bc.ipynb #4476afc3
+# %% ../nbs/16_bc.ipynb #267090fe
 def _seed_all(seed:int):
     random.seed(seed); np.random.seed(seed); torch.manual_seed(seed)
 
-# %% ../nbs/16_bc.ipynb #362ad9c5
+# %% ../nbs/16_bc.ipynb #2cb4c119
 def collate(examples:list[dict], pad_id:int, device="cpu") -> dict:
     "Right-padded `input_ids`, `attention_mask` and `labels` tensors for a list of examples, on `device`."
     n = max(len(e["input_ids"]) for e in examples)
@@ -188,7 +188,11 @@ def next_batch(self:BCTrainer) -> list[dict]:
         if self.cursor >= len(order): self.epoch, self.cursor = self.epoch + 1, 0
     return batch
 
-# %% ../nbs/16_bc.ipynb #89eaeca7
+# %% ../nbs/16_bc.ipynb #f76667f7
+def autocast(model:torch.nn.Module):
+    "bfloat16 autocast for a float32 model on a GPU; a no-op context elsewhere."
+    return torch.autocast("cuda", dtype=torch.bfloat16, enabled=model.device.type == "cuda" and model.dtype == torch.float32)
+
 @patch
 def step(self:BCTrainer) -> dict:
     "One optimizer step; returns its metrics (and the held-out loss every `eval_every` steps)."
@@ -196,7 +200,7 @@ def step(self:BCTrainer) -> dict:
     loss_sum, tokens, sup = 0.0, 0, 0
     for _ in range(self.cfg.grad_accum):
         b = collate(self.next_batch(), self.tokenizer.pad_token_id, self.model.device)
-        loss = self.model(**b).loss / self.cfg.grad_accum
+        with autocast(self.model): loss = self.model(**b).loss / self.cfg.grad_accum
         loss.backward()
         loss_sum += loss.item(); tokens += int(b["attention_mask"].sum()); sup += int((b["labels"] != IGNORE).sum())
     torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
@@ -220,10 +224,11 @@ def evaluate(self:BCTrainer) -> float:
     for i in range(0, len(self.eval_set), self.cfg.batch_size):
         b = collate(self.eval_set[i:i + self.cfg.batch_size], self.tokenizer.pad_token_id, self.model.device)
         k = int((b["labels"][:, 1:] != IGNORE).sum())
-        total += self.model(**b).loss.item() * k; n += k
+        with autocast(self.model): total += self.model(**b).loss.item() * k
+        n += k
     return total / max(n, 1)
 
-# %% ../nbs/16_bc.ipynb #b17667fe
+# %% ../nbs/16_bc.ipynb #fbd622b4
 @patch
 def save_checkpoint(self:BCTrainer):
     "Write `out/checkpoint` atomically."
@@ -251,7 +256,7 @@ def _resume(self:BCTrainer):
         log.write_text("".join(json.dumps(m) + "\n" for m in self.history))
     if self.progress: print(f"resumed {self.out} at step {self.step_n}")
 
-# %% ../nbs/16_bc.ipynb #6aa92305
+# %% ../nbs/16_bc.ipynb #a0545600
 @patch
 def fit(self:BCTrainer) -> dict:
     "Train to `max_steps`, save `out/model`, and return the summary."
@@ -286,7 +291,7 @@ def plot(self:BCTrainer):
     ax.set_xlabel("step"); ax.set_ylabel("loss per supervised token"); ax.legend()
     return fig
 
-# %% ../nbs/16_bc.ipynb #a075f4ff
+# %% ../nbs/16_bc.ipynb #323c55a3
 def _bench_once(cfg:BCConfig, steps:int) -> dict:
     t = BCTrainer(cfg, progress=False)
     t.step()  # warm-up: allocation, first kernels

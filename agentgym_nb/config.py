@@ -5,15 +5,15 @@
 # %% auto #0
 __all__ = ['ServerSettings', 'Preset', 'Settings', 'SettingsError', 'parse_value', 'section_to', 'find_settings', 'load_settings']
 
-# %% ../nbs/00_config.ipynb #155f697f
+# %% ../nbs/00_config.ipynb #e6260ebf
 import configparser, dataclasses, os, types, typing
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-# %% ../nbs/00_config.ipynb #a0817fdc
+# %% ../nbs/00_config.ipynb #14587cd4
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-# %% ../nbs/00_config.ipynb #f8494ec3
+# %% ../nbs/00_config.ipynb #4d2c4816
 @dataclass
 class ServerSettings:
     "How `agentgym-nb serve` runs an env server."
@@ -24,7 +24,7 @@ class ServerSettings:
 
 @dataclass
 class Preset:
-    "One scale of the whole pipeline: `tiny` for tests, `default` for a CPU laptop, `gpu` for one GPU."
+    "One scale of the whole pipeline: `tiny` for tests, `default` for a CPU laptop, `gpu` for one GPU, `gpu-small` for one GPU without a hub model."
     name: str = "default"
     envs: list[str] = field(default_factory=lambda: ["maze", "wordle"])  # envs the main job runs on; "all": every registered env
     expert_n: int = 100  # test items per env in the expert table
@@ -76,7 +76,7 @@ class Settings:
             raise SettingsError(f"unknown preset {name!r}; {self.source or 'the built-in settings'} defines: {', '.join(self.presets)}")
         return self.presets[name]
 
-# %% ../nbs/00_config.ipynb #8f51e06d
+# %% ../nbs/00_config.ipynb #77154f5f
 class SettingsError(ValueError):
     "A bad key or value in settings.ini; the message names the key and the file."
 
@@ -97,7 +97,7 @@ def parse_value(text:str, typ, where:str):
         name = getattr(typ, "__name__", str(typ))
         raise SettingsError(f"{where}: {text!r} is not a valid {name}") from None
 
-# %% ../nbs/00_config.ipynb #8852b461
+# %% ../nbs/00_config.ipynb #841adfa5
 def section_to(cls, items:dict, where:str, **fixed):
     "Build dataclass `cls` from ini `items`, rejecting unknown keys; `where` names section and file."
     hints = typing.get_type_hints(cls)
@@ -109,7 +109,7 @@ def section_to(cls, items:dict, where:str, **fixed):
     vals = {k: parse_value(v, hints[k], f"{where} key {k!r}") for k, v in items.items()}
     return cls(**fixed, **vals)
 
-# %% ../nbs/00_config.ipynb #fbb50b67
+# %% ../nbs/00_config.ipynb #1394d1f4
 def find_settings(start:Path|None=None) -> Path|None:
     "The settings.ini to use: `$AGENTGYM_NB_SETTINGS`, else the nearest one from `start` upwards."
     if os.environ.get("AGENTGYM_NB_SETTINGS"): return Path(os.environ["AGENTGYM_NB_SETTINGS"])

@@ -6,7 +6,7 @@
 __all__ = ['ROLES', 'PAD', 'HUMAN', 'GPT', 'END', 'SPECIAL_TOKENS', 'CHAT_TEMPLATE', 'to_messages', 'context_head',
            'train_tokenizer', 'ModelConfig', 'count_parameters', 'tiny_llama', 'add_lora', 'load_model', 'save_model']
 
-# %% ../nbs/15_models.ipynb #e043a3eb
+# %% ../nbs/15_models.ipynb #329539c8
 import copy, json, logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +19,7 @@ from peft import LoraConfig, PeftModel, TaskType, get_peft_model, prepare_model_
 
 _log = logging.getLogger(__name__)
 
-# %% ../nbs/15_models.ipynb #c5430e26
+# %% ../nbs/15_models.ipynb #5f3526e3
 ROLES = {"human": "user", "gpt": "assistant"}
 
 def to_messages(conversations:list) -> list[dict]:
@@ -27,12 +27,12 @@ def to_messages(conversations:list) -> list[dict]:
     try: return [{"role": ROLES[t["from"]], "content": t["value"]} for t in conversations]
     except KeyError as e: raise ValueError(f"a turn's 'from' must be human or gpt, not {e.args[0]!r}") from None
 
-# %% ../nbs/15_models.ipynb #57cb2754
+# %% ../nbs/15_models.ipynb #2cde6c2a
 def context_head(messages:list[dict]) -> int:
     "How many leading messages every context keeps: the instruction, and the agent's OK after it when there is one."
     return 2 if len(messages) > 2 and messages[1]["role"] == "assistant" else 1
 
-# %% ../nbs/15_models.ipynb #ccddb192
+# %% ../nbs/15_models.ipynb #58b0d1b7
 PAD, HUMAN, GPT, END = "<|pad|>", "<|human|>", "<|gpt|>", "<|end|>"
 SPECIAL_TOKENS = [PAD, HUMAN, GPT, END]
 
@@ -45,7 +45,7 @@ CHAT_TEMPLATE = (
     "{% endfor %}"
     "{% if add_generation_prompt %}{{ '<|gpt|>\n' }}{% endif %}")
 
-# %% ../nbs/15_models.ipynb #2fdc90a8
+# %% ../nbs/15_models.ipynb #62e1c52d
 def train_tokenizer(texts, # strings to learn merges from (an iterable; read once)
                     vocab_size:int=4096, # at most this many tokens, special tokens and the 256 bytes included
                     min_frequency:int=2, # a merge must occur at least this often
@@ -62,7 +62,7 @@ def train_tokenizer(texts, # strings to learn merges from (an iterable; read onc
                                    additional_special_tokens=[HUMAN, GPT], chat_template=CHAT_TEMPLATE,
                                    clean_up_tokenization_spaces=False)
 
-# %% ../nbs/15_models.ipynb #764d0a20
+# %% ../nbs/15_models.ipynb #33d53538
 @dataclass
 class ModelConfig:
     "Which model to train and how: the tiny from-scratch Llama or a hub/local model, with or without LoRA."
@@ -88,13 +88,13 @@ class ModelConfig:
         if self.dtype not in ("float32", "bfloat16"): raise ValueError(f"dtype must be float32 or bfloat16, not {self.dtype!r}")
         return getattr(torch, self.dtype)
 
-# %% ../nbs/15_models.ipynb #b74f9d8a
+# %% ../nbs/15_models.ipynb #5c2bbd3f
 def count_parameters(model:torch.nn.Module) -> dict:
     "Total and trainable parameter counts of `model` (shared tensors counted once)."
     ps = list(model.parameters())
     return {"total": sum(p.numel() for p in ps), "trainable": sum(p.numel() for p in ps if p.requires_grad)}
 
-# %% ../nbs/15_models.ipynb #600f4d21
+# %% ../nbs/15_models.ipynb #930197e5
 def tiny_llama(cfg:ModelConfig, # the shape, `max_len`, `dtype` and `seed`
                tokenizer:PreTrainedTokenizerFast, # gives the vocabulary size and the pad and eos ids
               ) -> LlamaForCausalLM:
@@ -111,7 +111,7 @@ def tiny_llama(cfg:ModelConfig, # the shape, `max_len`, `dtype` and `seed`
         model = LlamaForCausalLM(config)
     return model.to(cfg.torch_dtype)
 
-# %% ../nbs/15_models.ipynb #b6694791
+# %% ../nbs/15_models.ipynb #46996b7e
 def add_lora(model:torch.nn.Module, # a causal LM; its weights are frozen
              cfg:ModelConfig, # `lora_r`, `lora_alpha`, `lora_dropout`, `lora_targets`, `seed`
             ) -> PeftModel:
@@ -123,27 +123,25 @@ def add_lora(model:torch.nn.Module, # a causal LM; its weights are frozen
         torch.manual_seed(cfg.seed)
         return get_peft_model(model, lc)
 
-# %% ../nbs/15_models.ipynb #ff99ba61
+# %% ../nbs/15_models.ipynb #e5d81c8e
 def _adapter_base(name:str) -> str | None:
     "The base model a saved LoRA adapter folder names, or None when `name` is not one."
     p = Path(name)/"adapter_config.json"
     return json.loads(p.read_text())["base_model_name_or_path"] if p.is_file() else None
 
-def _mode(cfg:ModelConfig, adapter:str|None, quant:bool) -> str:
-    "What will train: `qlora`, `lora`, `full`, or `4bit` (frozen 4-bit weights: for evaluation only)."
+def _mode(cfg:ModelConfig, adapter:str|None, cuda:bool) -> str:
+    "What will train: `qlora` (4-bit base under LoRA, GPU only), `lora` or `full`."
     lora = adapter is not None or cfg.lora_r > 0
-    if quant and not lora: _log.warning("%s: 4-bit weights without LoRA cannot train (fine for evaluation); set lora_r > 0 to train", cfg.name)
-    return ("qlora" if lora else "4bit") if quant else ("lora" if lora else "full")
+    return ("qlora" if cuda and cfg.load_in_4bit else "lora") if lora else "full"
 
-# %% ../nbs/15_models.ipynb #7a1d5e21
+# %% ../nbs/15_models.ipynb #8860287e
 def _load_transformers(cfg:ModelConfig, cuda:bool):
     "Load with transformers (+ bitsandbytes on CUDA with `load_in_4bit`) and add peft LoRA when asked."
     adapter = _adapter_base(cfg.name)
-    quant = cuda and cfg.load_in_4bit
-    mode = _mode(cfg, adapter, quant)
+    mode = _mode(cfg, adapter, cuda)
     kw = {"dtype": cfg.torch_dtype}
     if cuda: kw["device_map"] = {"": torch.cuda.current_device()}
-    if quant:
+    if mode == "qlora":
         import bitsandbytes  # noqa: F401 -- the NF4 kernels: pip install 'agentgym-nb[gpu]'
         from transformers import BitsAndBytesConfig
         kw["quantization_config"] = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_compute_dtype=torch.bfloat16)
@@ -154,20 +152,20 @@ def _load_transformers(cfg:ModelConfig, cuda:bool):
     how = ("peft-" if mode in ("qlora", "lora") else "cuda-") + mode if cuda else "cpu-" + mode
     return model, AutoTokenizer.from_pretrained(cfg.name), how
 
-# %% ../nbs/15_models.ipynb #fed6d99a
+# %% ../nbs/15_models.ipynb #57348c1f
 def _load_unsloth(cfg:ModelConfig, FastLanguageModel):
     "Load through unsloth's `FastLanguageModel`, adding its LoRA when `lora_r > 0`."
     adapter = _adapter_base(cfg.name)
-    mode = _mode(cfg, adapter, cfg.load_in_4bit)
+    mode = _mode(cfg, adapter, cuda=True)
     model, tok = FastLanguageModel.from_pretrained(model_name=cfg.name, max_seq_length=cfg.max_len, dtype=cfg.torch_dtype,
-                                                   load_in_4bit=cfg.load_in_4bit, full_finetuning=mode == "full", random_state=cfg.seed)
+                                                   load_in_4bit=mode == "qlora", full_finetuning=mode == "full", random_state=cfg.seed)
     if cfg.lora_r > 0 and adapter is None:
         model = FastLanguageModel.get_peft_model(model, r=cfg.lora_r, target_modules=list(cfg.lora_targets),
                                                  lora_alpha=cfg.lora_alpha, lora_dropout=cfg.lora_dropout, bias="none",
                                                  use_gradient_checkpointing="unsloth", random_state=cfg.seed)
     return model, tok, "unsloth-" + mode
 
-# %% ../nbs/15_models.ipynb #1479eea6
+# %% ../nbs/15_models.ipynb #6623369a
 def load_model(cfg:ModelConfig, # which model, its shape (tiny) and its LoRA
                tokenizer:PreTrainedTokenizerFast|None=None, # required for "tiny"; otherwise replaces the loaded one
               ) -> tuple:
@@ -176,6 +174,7 @@ def load_model(cfg:ModelConfig, # which model, its shape (tiny) and its LoRA
         if tokenizer is None: raise ValueError("the tiny model needs a tokenizer: train one with train_tokenizer")
         model, tok, how = tiny_llama(cfg, tokenizer), tokenizer, "tiny"
         if cfg.lora_r > 0: model, how = add_lora(model, cfg), "tiny-lora"
+        if torch.cuda.is_available(): model = model.to(torch.cuda.current_device())
     elif torch.cuda.is_available() and cfg.backend == "peft": model, tok, how = _load_transformers(cfg, cuda=True)
     elif torch.cuda.is_available():
         try: from unsloth import FastLanguageModel
@@ -185,13 +184,14 @@ def load_model(cfg:ModelConfig, # which model, its shape (tiny) and its LoRA
             model, tok, how = _load_transformers(cfg, cuda=True)
         else: model, tok, how = _load_unsloth(cfg, FastLanguageModel)
     else: model, tok, how = _load_transformers(cfg, cuda=False)
+    if torch.cuda.is_available(): torch.set_float32_matmul_precision("high")
     if tokenizer is not None: tok = tokenizer
     if tok.pad_token is None: tok.pad_token = tok.eos_token
     n = count_parameters(model)
     _log.info("load_model %s: %s, %s parameters, %s trainable", cfg.name, how, f"{n['total']:,}", f"{n['trainable']:,}")
     return model, tok, how
 
-# %% ../nbs/15_models.ipynb #01da274a
+# %% ../nbs/15_models.ipynb #b0e765f7
 def save_model(model:torch.nn.Module, # a causal LM, possibly a peft model
                tokenizer:PreTrainedTokenizerFast, # saved beside it
                path, # folder to write (created)
