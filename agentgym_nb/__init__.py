@@ -6,7 +6,7 @@ __version__ = "0.0.1"
 # %% auto #0
 __all__ = []
 
-# %% ../nbs/99_init.ipynb #a7a1a1da
+# %% ../nbs/99_init.ipynb #b3a6eb07
 from .config import load_settings, Settings, Preset
 from .core import TextEnv, Wire, make, list_envs, env_class, register, gym_id
 from .react import parse_react, format_react, InvalidAction
@@ -14,6 +14,12 @@ from .trajectory import Trajectory, RecordTrajectory, read_jsonl, write_jsonl, l
 # each env registers itself on import; one line per env
 from .envs import maze
 from .envs import wordle
+from .envs import sheet
+from .envs import weather
+from .envs import sql
+from .envs import todo
+from .envs import movie
+from .envs import academia
 from .envs import alfworld
 from .envs import webshop
 from .envs import sciworld

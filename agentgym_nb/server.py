@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['Session', 'EnvService', 'Hub', 'mount', 'create_app', 'serve', 'EnvServer']
 
-# %% ../nbs/06_server.ipynb #a9985029
+# %% ../nbs/06_server.ipynb #13be3da4
 import asyncio, json, os, re, select, signal, socket, subprocess, sys, threading, time
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, StrictInt, create_model
 from .config import ServerSettings, load_settings
 from .core import env_class, make
 
-# %% ../nbs/06_server.ipynb #f6803f0e
+# %% ../nbs/06_server.ipynb #f435a3b4
 @dataclass
 class Session:
     "One env instance driven by one client."
@@ -70,7 +70,7 @@ class EnvService:
             if self.cls.blocking: await anyio.to_thread.run_sync(s.env.close)
             else: s.env.close()
 
-# %% ../nbs/06_server.ipynb #2769dcba
+# %% ../nbs/06_server.ipynb #b2eacf40
 class Hub:
     "Every env service of one server, with the shared session cap and idle eviction."
     def __init__(self, envs:list[str], settings:ServerSettings):
@@ -92,7 +92,7 @@ class Hub:
         return dict(status="ok", envs=list(self.services), sessions={k: len(v.sessions) for k, v in self.services.items()},
                     capacity=self.settings.max_sessions, uptime_s=round(time.monotonic() - self.started, 3))
 
-# %% ../nbs/06_server.ipynb #fdf57543
+# %% ../nbs/06_server.ipynb #65fc8393
 def _json(obj, status:int=200) -> Response:
     return Response(json.dumps(obj, separators=(",", ":")), status_code=status, media_type="application/json")
 
@@ -111,7 +111,7 @@ def _step(env, action):
     try: return (*env.step(action), env.unwrapped.http_fields())
     except gym.error.ResetNeeded: raise HTTPException(409, "this session has not been reset yet: POST /reset first") from None
 
-# %% ../nbs/06_server.ipynb #429cb266
+# %% ../nbs/06_server.ipynb #a2d8caf9
 def mount(app:FastAPI, svc:EnvService):
     "Add AgentGym's routes for one env service to `app`."
     cls, w = svc.cls, svc.cls.wire
@@ -154,13 +154,16 @@ def mount(app:FastAPI, svc:EnvService):
     _get_route("available_actions", lambda env: getattr(env.unwrapped, w.actions)())
     _get_route("detail", lambda env: env.unwrapped.detail())
     for extra in w.extras: _get_route(extra, lambda env, extra=extra: getattr(env.unwrapped, extra)())
+    if p:  # AgentGym's tool servers list their open sessions; at the root, /list_envs names the served envs
+        @app.get(p + "/list_envs")
+        async def list_sessions(): return _json(sorted(svc.sessions))
 
     @app.post(p + "/close")
     async def close(body: KeyBody):
         await svc.close(getattr(body, k))
         return _json({"closed": getattr(body, k)})
 
-# %% ../nbs/06_server.ipynb #1d73ddc3
+# %% ../nbs/06_server.ipynb #ec934970
 def create_app(envs:list[str], settings:ServerSettings|None=None) -> FastAPI:
     "A FastAPI app serving the registered envs `envs` with AgentGym's routes."
     settings = settings or load_settings().server
@@ -190,7 +193,7 @@ def create_app(envs:list[str], settings:ServerSettings|None=None) -> FastAPI:
     for svc in hub.services.values(): mount(app, svc)
     return app
 
-# %% ../nbs/06_server.ipynb #35e2d74f
+# %% ../nbs/06_server.ipynb #46c5983f
 def serve(envs:list[str], host:str|None=None, port:int|None=None, settings:ServerSettings|None=None):
     "Serve `envs` over HTTP until interrupted; prints `serving ... at URL` first."
     st = settings or load_settings().server
@@ -205,7 +208,7 @@ def serve(envs:list[str], host:str|None=None, port:int|None=None, settings:Serve
     config = uvicorn.Config(app, log_level="warning", access_log=False, timeout_graceful_shutdown=2)
     uvicorn.Server(config).run(sockets=[sock])
 
-# %% ../nbs/06_server.ipynb #3ee1f06d
+# %% ../nbs/06_server.ipynb #7ae79432
 class EnvServer:
     "`agentgym-nb serve` in a background process; a context manager that knows its URL."
     def __init__(self, envs:list[str], host:str="127.0.0.1", port:int=0, session_ttl_s:float|None=None,
