@@ -17,10 +17,10 @@ $(STAMP): pyproject.toml requirements.lock
 	@command -v java >/dev/null || { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless >/dev/null; \
 	  else echo "SciWorld needs a Java runtime (17 or newer): install one, e.g. 'sudo apt-get install default-jre-headless', then run make again"; exit 1; fi; }
-	@# The JupyterLab browser test drives Debian's chromium with playwright (no browser download is possible here).
+	@# WebArena's env and the JupyterLab browser test drive Debian's chromium with playwright (no browser download is possible here).
 	@command -v chromium >/dev/null || { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	  else echo "the browser test needs chromium: e.g. 'sudo apt-get install chromium' (it is skipped without one, outside CI)"; fi; }
+	  else echo "WebArena needs a Chromium browser: install one, e.g. 'sudo apt-get install chromium', then run make again"; exit 1; fi; }
 	@# ALFWorld's engine compiles jericho and fast-downward at install (about 2.5 min): it needs gcc, g++, make, cmake.
 	@for t in gcc g++ make cmake; do command -v $$t >/dev/null || { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq build-essential cmake >/dev/null; break; \

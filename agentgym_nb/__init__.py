@@ -6,7 +6,7 @@ __version__ = "0.0.1"
 # %% auto #0
 __all__ = []
 
-# %% ../nbs/99_init.ipynb #b3a6eb07
+# %% ../nbs/99_init.ipynb #da2104a1
 from .config import load_settings, Settings, Preset
 from .core import TextEnv, Wire, make, list_envs, env_class, register, gym_id
 from .react import parse_react, format_react, InvalidAction
@@ -14,6 +14,7 @@ from .trajectory import Trajectory, RecordTrajectory, read_jsonl, write_jsonl, l
 # each env registers itself on import; one line per env
 from .envs import maze
 from .envs import wordle
+from .envs import webarena
 from .envs import sheet
 from .envs import weather
 from .envs import sql
