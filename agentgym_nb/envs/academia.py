@@ -10,9 +10,9 @@ __all__ = ['ACADEMIA_SEED', 'N_ORGS', 'N_AUTHORS', 'N_PAPERS', 'VENUES', 'KEYWOR
            'q_top_keyword', 'q_top_collaborator', 'q_mutual_collaborators', 'q_joint_citations', 'q_org', 'q_same_org',
            'q_same_org_collaborators', 'q_other_org_collaborators', 'q_paper_year', 'q_authors', 'q_orgs', 'q_n_cited',
            'q_cites', 'q_more_citations', 'q_published_first', 'q_same_venue', 'q_same_venue_year', 'q_both_conference',
-           'q_author_overlap', 'questions', 'AcademiaEnv', 'academia_example', 'run_expert']
+           'q_author_overlap', 'questions', 'AcademiaEnv']
 
-# %% ../../nbs/31_envs_academia.ipynb #da4a592f
+# %% ../../nbs/31_envs_academia.ipynb #ee66d609
 import random, re
 from bisect import bisect_left
 from collections import Counter
@@ -21,10 +21,9 @@ from functools import cache
 import networkx as nx
 from faker import Faker
 from ..core import to_charset, register
-from ..react import format_react
-from .tool import ToolEnv, ToolTask, Step, ToolError, tool, call_text
+from .tool import ToolEnv, ToolTask, Step, ToolError, tool, PlanExample
 
-# %% ../../nbs/31_envs_academia.ipynb #965075f4
+# %% ../../nbs/31_envs_academia.ipynb #a9f06c7f
 ACADEMIA_SEED = 20240701  # the seed of the whole graph
 N_ORGS, N_AUTHORS, N_PAPERS = 60, 1000, 1500
 VENUES = {"AAAI": "Conference", "IJCAI": "Conference", "NeurIPS": "Conference", "ICML": "Conference", "ICLR": "Conference",
@@ -61,7 +60,7 @@ def paper_title(rng:random.Random) -> str:
     return rng.choice([f"{a} {m} for {t}", f"{m} for {a} {t}", f"Towards {a} {t}", f"On the {p} of {m}",
                        f"{acro}: {a} {m} for {t}", f"{a} {t} with {m}", f"Revisiting {m} for {t}", f"{p} of {a} {m}"])
 
-# %% ../../nbs/31_envs_academia.ipynb #5245b05c
+# %% ../../nbs/31_envs_academia.ipynb #84e969c3
 _LOCALES = ["en_US", "en_GB", "de_DE", "fr_FR", "it_IT", "es_ES", "nl_NL", "sv_SE", "pl_PL", "pt_BR", "fi_FI", "da_DK"]
 
 def make_orgs(rng:random.Random) -> list[str]:
@@ -82,7 +81,7 @@ def make_authors(rng:random.Random, fakers:list, orgs:list) -> dict[str, dict]:
         authors[name] = {"name": name, "org": own, "group": group}; left -= 1
     return authors
 
-# %% ../../nbs/31_envs_academia.ipynb #815a90db
+# %% ../../nbs/31_envs_academia.ipynb #62ff41ff
 @dataclass(eq=False)
 class AcademiaWorld:
     "The generated graphs: PaperNet (directed, citing -> cited) and AuthorNet (co-authorship), both keyed by name."
@@ -131,7 +130,7 @@ def academia_world(seed:int=ACADEMIA_SEED) -> AcademiaWorld:
             n_citation=w.paper_net.in_degree(p["title"]) + int(rng.lognormvariate(2, 1.3)), keywords=p["keywords"], doc_type=VENUES[p["venue"]])
     return w
 
-# %% ../../nbs/31_envs_academia.ipynb #4d4e8b40
+# %% ../../nbs/31_envs_academia.ipynb #0212c85b
 def _norm(text:str) -> str: return " ".join(str(text).lower().split())
 
 @cache
@@ -180,7 +179,7 @@ TOOLS = {"loadPaperNet": load_paper_net, "loadAuthorNet": load_author_net, "neig
          "paperNodeCheck": paper_node_check, "authorNodeCheck": author_node_check, "authorEdgeCheck": author_edge_check,
          "paperEdgeCheck": paper_edge_check}  # AgentBoard's tool name -> function
 
-# %% ../../nbs/31_envs_academia.ipynb #f25cca05
+# %% ../../nbs/31_envs_academia.ipynb #c3aa6907
 MAX_SPAN = 6  # most collaborators, and most papers, of an author whose whole work a question explores
 
 def _question(world:AcademiaWorld, kind:str, goal:str, answer, plan:list) -> ToolTask:
@@ -216,7 +215,7 @@ def _unique_max(counter:dict):
     top = sorted(counter.items(), key=lambda kv: -kv[1])
     return top[0][0] if len(top) == 1 or top[0][1] > top[1][1] else None
 
-# %% ../../nbs/31_envs_academia.ipynb #9bb4e3af
+# %% ../../nbs/31_envs_academia.ipynb #221c05a1
 def q_most_cited_paper(world, rng):
     if not (a := _explorable(world, rng)): return None
     best = _unique_max({t: world.paper_net.nodes[t]["n_citation"] for t in _papers_of(world, a)})
@@ -253,7 +252,7 @@ def q_top_collaborator(world, rng):
                      [_load("AuthorNet"), _neighbours("AuthorNet", a, f"I list the collaborators of {a}.")]
                      + [Step(f"I count the papers {a} wrote with {c}.", "authorEdgeCheck", {"node1": a, "node2": c}) for c in cs] + [_finish(best)])
 
-# %% ../../nbs/31_envs_academia.ipynb #bb6d3bb0
+# %% ../../nbs/31_envs_academia.ipynb #363b6991
 def _pair_near(world, rng):
     "An author and another one two co-authorship steps away (often sharing collaborators), or None."
     a = rng.choice(list(world.author_net)); cs = list(world.author_net.neighbors(a))
@@ -305,7 +304,7 @@ def _org_collaborators(world, rng, same:bool):
 def q_same_org_collaborators(world, rng): return _org_collaborators(world, rng, True)
 def q_other_org_collaborators(world, rng): return _org_collaborators(world, rng, False)
 
-# %% ../../nbs/31_envs_academia.ipynb #8fabf29a
+# %% ../../nbs/31_envs_academia.ipynb #278c717d
 def _p(world, rng): return rng.choice(list(world.paper_net))
 
 def q_paper_year(world, rng):
@@ -390,7 +389,7 @@ def q_author_overlap(world, rng):
     return _question(world, "author_overlap", f"Do the authors of '{t}' and '{u}' have any overlap? Please respond with 'Yes' or 'No'.", ans,
                      _both(t, u, "I compare the author lists.") + [_finish(ans)])
 
-# %% ../../nbs/31_envs_academia.ipynb #175e4cb2
+# %% ../../nbs/31_envs_academia.ipynb #56fe35c3
 TEMPLATES = (q_mutual_collaborators, q_most_cited_paper, q_coauthors_of_most_cited, q_top_venue, q_joint_citations,
              q_top_collaborator, q_orgs, q_top_keyword, q_authors, q_author_overlap, q_org, q_same_org, q_n_cited,
              q_more_citations, q_published_first, q_same_venue, q_same_venue_year, q_both_conference, q_same_org_collaborators,
@@ -410,11 +409,7 @@ def questions(seed:int=ACADEMIA_SEED) -> tuple[ToolTask, ...]:
         seen.add(q.goal); out.append(q)
     return tuple(out)
 
-# %% ../../nbs/31_envs_academia.ipynb #a3dfb42a
-class _Example:
-    "Class attribute: the prompt's worked example, replayed on the graph the first time it is read."
-    def __get__(self, obj, cls): return academia_example()
-
+# %% ../../nbs/31_envs_academia.ipynb #bc17105d
 _NODE1, _NODE2 = "The first node of the edge", "The second node of the edge"
 
 @register
@@ -424,7 +419,7 @@ class AcademiaEnv(ToolEnv):
     splits = {"train": range(0, TRAIN_ITEMS), "test": range(TRAIN_ITEMS, N_ITEMS)}
     max_turns = 30  # the longest plans take 16 calls
     prompt_notes = 'You should call loadPaperNet or loadAuthorNet first! If you are finished, you will call "finish" action.'
-    prompt_example = _Example()
+    prompt_example = PlanExample("paper_year")
 
     def _task(self, item:int) -> ToolTask:
         self.world, self.loaded = academia_world(), set()
@@ -455,23 +450,3 @@ class AcademiaEnv(ToolEnv):
     def authorEdgeCheck(self, node1:str, node2:str): return author_edge_check(self._net("AuthorNet"), node1, node2)
     @tool("Return detailed attribute information of the edge between two specified nodes in a PaperNet.", node1=_NODE1, node2=_NODE2)
     def paperEdgeCheck(self, node1:str, node2:str): return paper_edge_check(self._net("PaperNet"), node1, node2)
-
-# %% ../../nbs/31_envs_academia.ipynb #91aacbc4
-@cache
-def academia_example() -> str:
-    "The prompt's worked example: the expert answering a train paper-year question on the graph."
-    item = next(i for i in AcademiaEnv.splits["train"] if questions()[i].kind == "paper_year")
-    env = AcademiaEnv(); env.reset(options={"item": item})
-    lines = [f"Goal: {env.task.goal}"]
-    for s in env.task.plan:
-        obs = env.step(format_react(s.thought, call_text(s.tool, s.args)))[0]
-        lines += [f"Thought: {s.thought}\n", f"Action: {call_text(s.tool, s.args)}", obs.split("\n")[0]]
-    return "\n".join(lines)
-
-# %% ../../nbs/31_envs_academia.ipynb #82bfc0e5
-def run_expert(item:int) -> tuple[bool, int]:
-    "Play `item` with the expert: (solved, turns)."
-    env, turns = AcademiaEnv(), 0
-    env.reset(options={"item": item})
-    while not env.done and turns < AcademiaEnv.max_turns: env.step(env.expert_action()); turns += 1
-    return env.success, turns

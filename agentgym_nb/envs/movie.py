@@ -14,19 +14,18 @@ __all__ = ['MOVIE_SEED', 'N_PEOPLE', 'N_MOVIES', 'N_COMPANIES', 'GENRES', 'COUNT
            'q_country_film', 'q_theme', 'q_alt_title', 'q_higher_rating', 'q_higher_revenue', 'q_released_earlier',
            'q_common_genre', 'q_same_director', 'q_same_country', 'q_character', 'q_who_played', 'q_other_role',
            'q_imdb', 'q_director_birthplace', 'q_birthplace', 'q_birthday', 'q_directed_count', 'q_latest_director',
-           'q_translated_overview', 'questions', 'MovieEnv', 'movie_example', 'run_expert']
+           'q_translated_overview', 'questions', 'MovieEnv']
 
-# %% ../../nbs/30_envs_movie.ipynb #09aea44f
+# %% ../../nbs/30_envs_movie.ipynb #d22a73b7
 import random, re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cache
 from faker import Faker
 from ..core import to_charset, register
-from ..react import format_react
-from .tool import ToolEnv, ToolTask, Step, ToolError, tool, call_text
+from .tool import ToolEnv, ToolTask, Step, ToolError, tool, PlanExample
 
-# %% ../../nbs/30_envs_movie.ipynb #73fdcf4c
+# %% ../../nbs/30_envs_movie.ipynb #3190178d
 MOVIE_SEED = 20240630  # the seed of the whole database
 N_PEOPLE, N_MOVIES, N_COMPANIES = 2000, 600, 90
 GENRES = {28: "Action", 12: "Adventure", 16: "Animation", 35: "Comedy", 80: "Crime", 99: "Documentary", 18: "Drama",
@@ -50,7 +49,7 @@ KEYWORDS = list(THEMES) + ["friendship", "revenge", "small town", "new york city
             "courtroom", "female protagonist", "biography", "alien", "island", "kidnapping", "dog", "sports", "police"]
 CREW_JOBS = ["Director of Photography", "Original Music Composer", "Editor", "Casting", "Production Design", "Costume Design"]
 
-# %% ../../nbs/30_envs_movie.ipynb #61ea63fc
+# %% ../../nbs/30_envs_movie.ipynb #ed8d2c3e
 _ADJ = "Silent Broken Last Hidden Golden Crimson Endless Forgotten Wild Distant Burning Hollow Frozen Electric Secret Lonely Savage Midnight Iron Velvet Paper Glass Northern Dark Bright Little Lost Final".split()
 _NOUN = "Horizon Kingdom River Storm Garden Empire Shadow Harbor Promise Machine Frontier Echo Dream Signal Winter Summer Island Circle Code Mirror Voyage Witness Engine Covenant Tide Letter Station Orchard Compass Crown Lantern Valley".split()
 _PLACES = "Paris;Berlin;Tokyo;Chicago;Lagos;Lisbon;Oslo;Cairo;Havana;Vienna;Seoul;Montreal;Naples;Dublin;Prague;Mumbai;Sydney;Marseille;Detroit;Reykjavik".split(";")
@@ -95,7 +94,7 @@ def overview(rng:random.Random) -> tuple[str, str, str]:
     de = f"In {place} {does[2].split()[0]} {who[2]} {' '.join(does[2].split()[1:])} {when[2]}."
     return en, nl, de
 
-# %% ../../nbs/30_envs_movie.ipynb #9b5d8930
+# %% ../../nbs/30_envs_movie.ipynb #5fdeea73
 @cache
 def _it_cities() -> tuple:
     from faker.providers.address.it_IT import Provider
@@ -138,7 +137,7 @@ def norm(text) -> str:
     "`text` lowercased with punctuation and extra spaces removed: how names and titles are compared."
     return " ".join(re.sub(r"[^a-z0-9 ]", " ", str(text).lower()).split())
 
-# %% ../../nbs/30_envs_movie.ipynb #c82de13d
+# %% ../../nbs/30_envs_movie.ipynb #a23880cd
 MAX_CREDITS = 10  # most acting (and most crew) credits one person gets
 
 def make_companies(rng:random.Random, fakers:dict) -> list[dict]:
@@ -168,7 +167,7 @@ def _character(rng, fk:Faker, used:set) -> str:
         c = rng.choice([f"{first} {last}", f"{first} {last}", f"Detective {last}", f"Dr. {first} {last}", f"Captain {last}", first])
         if norm(c) not in used and c.isascii(): used.add(norm(c)); return c
 
-# %% ../../nbs/30_envs_movie.ipynb #d021797c
+# %% ../../nbs/30_envs_movie.ipynb #1c9cd05c
 def make_movie(rng, mid:int, title:str, people:dict, by_dept:dict, companies:list, fakers:dict) -> dict:
     "One movie with id `mid` and `title`: details, companies, countries, keywords, credits, alternative titles, translations."
     comps = rng.sample(companies, rng.choice([1, 1, 2, 2, 3]))
@@ -210,7 +209,7 @@ def make_movie(rng, mid:int, title:str, people:dict, by_dept:dict, companies:lis
         people[pid]["cast"].append({"id": mid, "title": title, "character": ch})
     return m
 
-# %% ../../nbs/30_envs_movie.ipynb #1972e0e9
+# %% ../../nbs/30_envs_movie.ipynb #3f76a543
 _PROFESSION = {"Acting": ("actor", "actress"), "Directing": ("film director",) * 2, "Writing": ("screenwriter",) * 2,
                "Production": ("film producer",) * 2, "Crew": ("film technician",) * 2}
 
@@ -250,7 +249,7 @@ def movie_db(seed:int=MOVIE_SEED) -> MovieDB:
         db.by_name[norm(p["name"])] = p["id"]
     return db
 
-# %% ../../nbs/30_envs_movie.ipynb #754ce909
+# %% ../../nbs/30_envs_movie.ipynb #4ab21a92
 NOT_FOUND = '{"success":false,"status_code":34,"status_message":"The resource you requested could not be found."}'
 
 class NotFound(ToolError):
@@ -272,7 +271,7 @@ def _get(table:dict, key):
     try: return table[int(str(key).strip())]
     except (ValueError, KeyError): raise NotFound() from None
 
-# %% ../../nbs/30_envs_movie.ipynb #587c1f96
+# %% ../../nbs/30_envs_movie.ipynb #646d343c
 def get_search_movie(db:MovieDB, movie_name:str) -> list:
     "The best match for `movie_name`: `[{id, overview, title}]`, or `[]`."
     mid = _search(db.by_title, movie_name, lambda i: db.movies[i]["vote_count"])
@@ -314,7 +313,7 @@ def get_movie_translation(db:MovieDB, movie_id) -> dict:
     m = _get(db.movies, movie_id)
     return {"id": m["id"], "translations": [t for t in m["translations"] if t["iso_3166_1"] in TRANSLATION_COUNTRIES]}
 
-# %% ../../nbs/30_envs_movie.ipynb #01fa5d4c
+# %% ../../nbs/30_envs_movie.ipynb #737e031d
 def get_search_person(db:MovieDB, person_name:str) -> list:
     "The best match for `person_name`: `[{id, name}]`, or `[]`."
     pid = _search(db.by_name, person_name, lambda i: len(db.people[i]["cast"]) + len(db.people[i]["crew"]))
@@ -340,7 +339,7 @@ TOOLS = {f.__name__: f for f in (get_search_movie, get_movie_details, get_movie_
          get_movie_cast, get_movie_crew, get_movie_keywords, get_search_person, get_person_details, get_person_cast, get_person_crew,
          get_person_external_ids, get_movie_alternative_titles, get_movie_translation)}  # in AgentGym's prompt order
 
-# %% ../../nbs/30_envs_movie.ipynb #a843a90b
+# %% ../../nbs/30_envs_movie.ipynb #8a406746
 def _question(db:MovieDB, kind:str, goal:str, answer, plan:list) -> ToolTask:
     "The task of template `kind`; its subgoals are the results of the plan's calls on `db`, then the answer."
     subgoals = [TOOLS[s.tool](db, **s.args) for s in plan[:-1]] + [answer]
@@ -354,7 +353,7 @@ def _find_person(p): return Step(f"I need the ID of {p['name']} first.", "get_se
 def _call(thought, tool, key, i): return Step(thought, tool, {key: str(i)})
 def _finish(a): return Step(f"The answer is {a}.", "finish", {"answer": a})
 
-# %% ../../nbs/30_envs_movie.ipynb #4525103a
+# %% ../../nbs/30_envs_movie.ipynb #8600003b
 def q_release_date(db, rng):
     m = _m(db, rng)
     return _question(db, "release_date", f'What is the release date of the movie "{m["title"]}"? Please provide the date in the format YYYY-MM-DD.',
@@ -422,7 +421,7 @@ def q_alt_title(db, rng):
                     t["title"], [_find_movie(m), _call("I look up its alternative titles.", "get_movie_alternative_titles", "movie_id", m["id"]),
                                  _finish(t["title"])])
 
-# %% ../../nbs/30_envs_movie.ipynb #4c0027a8
+# %% ../../nbs/30_envs_movie.ipynb #978e290e
 def _pair(db, rng, key=None):
     "Two different movies; with `key`, two whose `key` values differ."
     m1, m2 = _m(db, rng), _m(db, rng)
@@ -473,7 +472,7 @@ def q_same_country(db, rng):
     return _question(db, "same_country", f"Are '{m1['title']}' and '{m2['title']}' movies from the same country? Please answer with Yes or No.", a,
                     _both(m1, m2, "get_movie_production_countries", "I need its production country.") + [_finish(a)])
 
-# %% ../../nbs/30_envs_movie.ipynb #a23d5b2e
+# %% ../../nbs/30_envs_movie.ipynb #b0bc1155
 def _actor(db, m, rng):
     c = rng.choice(m["cast"][:10]); return c, db.people[c["id"]]
 def _noun(p): return "actress" if p["gender"] == 1 else "actor"
@@ -551,7 +550,7 @@ def q_translated_overview(db, rng):
                      _call(f"The most recent movie {p['name']} directed is {m['title']}; I need its {lang} translation.", "get_movie_translation", "movie_id", m["id"]),
                      _finish(text)])
 
-# %% ../../nbs/30_envs_movie.ipynb #1a208f2d
+# %% ../../nbs/30_envs_movie.ipynb #28c622e3
 TEMPLATES = (q_release_date, q_budget, q_vote_average, q_profit, q_who_directed, q_directed_by, q_companies, q_produced_by,
              q_country_film, q_theme, q_alt_title, q_higher_rating, q_higher_revenue, q_released_earlier, q_common_genre,
              q_same_director, q_same_country, q_character, q_who_played, q_other_role, q_imdb, q_director_birthplace,
@@ -571,11 +570,7 @@ def questions(seed:int=MOVIE_SEED) -> tuple[ToolTask, ...]:
         seen.add(q.goal); out.append(q)
     return tuple(out)
 
-# %% ../../nbs/30_envs_movie.ipynb #70ee6588
-class _Example:
-    "Class attribute: the prompt's worked example, replayed on the database the first time it is read."
-    def __get__(self, obj, cls): return movie_example()
-
+# %% ../../nbs/30_envs_movie.ipynb #61f0a6f2
 @register
 class MovieEnv(ToolEnv):
     "AgentGym's Movie tool env on a generated film database: answer questions about movies and people with TMDB's tools."
@@ -584,7 +579,7 @@ class MovieEnv(ToolEnv):
     max_turns = 20
     prompt_notes = ('If you want to get the movie_id or person_id, Please call "get_search_person", "get_search_movie"! Do not generate '
                     'it by yourself which maybe wrong. If you are finished, you will call "finish" action.')
-    prompt_example = _Example()
+    prompt_example = PlanExample("release_date", goal=lambda g: f"When did the movie {g.split(chr(34))[1]} come out?")
 
     def _task(self, item:int) -> ToolTask:
         self.db = movie_db()
@@ -634,23 +629,3 @@ class MovieEnv(ToolEnv):
     @tool("Get the description translation for a movie by ID", movie_id="The ID of the movie.",
           returns="- translations : The description translation of the movie.\n- id : The ID of the movie.")
     def get_movie_translation(self, movie_id:str): return get_movie_translation(self.db, movie_id)
-
-# %% ../../nbs/30_envs_movie.ipynb #9c04a1e5
-@cache
-def movie_example() -> str:
-    "The prompt's worked example: the expert answering a train release-date question on the database."
-    item = next(i for i in MovieEnv.splits["train"] if questions()[i].kind == "release_date")
-    env = MovieEnv(); env.reset(options={"item": item})
-    lines = [f"Goal: When did the movie {env.task.goal.split(chr(34))[1]} come out?"]
-    for s in env.task.plan:
-        obs = env.step(format_react(s.thought, call_text(s.tool, s.args)))[0]
-        lines += [f"Thought: {s.thought}\n", f"Action: {call_text(s.tool, s.args)}", obs.split("\n")[0]]
-    return "\n".join(lines)
-
-# %% ../../nbs/30_envs_movie.ipynb #3da78247
-def run_expert(item:int) -> tuple[bool, int]:
-    "Play `item` with the expert: (solved, turns)."
-    env, turns = MovieEnv(), 0
-    env.reset(options={"item": item})
-    while not env.done and turns < MovieEnv.max_turns: env.step(env.expert_action()); turns += 1
-    return env.success, turns

@@ -9,9 +9,9 @@ __all__ = ['OPERATORS', 'MAX_ROWS', 'MAX_COLS', 'A1', 'SHEET_SEED', 'PRODUCTS', 
            'g_sort_desc', 'g_sort_asc_freeze', 'g_sales_update', 'g_delete_where', 'g_row_total', 'g_subject_average',
            'g_notes_update', 'g_add_note', 'g_append_rows', 'g_title_merge', 'g_delete_empty', 'g_rank_column',
            'g_price_increase', 'make_book', 'open_steps', 'expected_book', 'sheet_state', 'expected_state', 'same_cell',
-           'cells_agree', 'sheet_solved', 'sheet_progress', 'SheetEnv', 'run_expert']
+           'cells_agree', 'sheet_solved', 'sheet_progress', 'SheetEnv']
 
-# %% ../../nbs/32_envs_sheet.ipynb #657ba3e9
+# %% ../../nbs/32_envs_sheet.ipynb #6fb081db
 import copy, math, random, re
 from functools import cache, lru_cache
 from dataclasses import dataclass, field
@@ -23,7 +23,7 @@ from openpyxl.comments import Comment
 from openpyxl.formula.translate import Translator
 from openpyxl.utils import get_column_letter, column_index_from_string, range_boundaries
 
-# %% ../../nbs/32_envs_sheet.ipynb #7f85cd08
+# %% ../../nbs/32_envs_sheet.ipynb #8c6c53ed
 _TOKEN = re.compile(r"\s*(?:(\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+)|([A-Z]+\d+(?::[A-Z]+\d+)?)|([A-Z]+)\s*\(|(.))")
 OPERATORS = ["SUM", "AVERAGE", "COUNT", "MAX", "MIN", "MINUS", "PRODUCT"]
 
@@ -47,7 +47,7 @@ def _apply(op:str, vals:list):
         return nums[0] - nums[1]
     raise FormulaError("#NAME?")
 
-# %% ../../nbs/32_envs_sheet.ipynb #4cbcca5d
+# %% ../../nbs/32_envs_sheet.ipynb #0e69d3c3
 def evaluate(formula:str, # a formula such as "=SUM(C2:G2)*2"
              lookup, # function of an A1 reference returning the cell's computed value
             ):
@@ -108,7 +108,7 @@ def evaluate(formula:str, # a formula such as "=SUM(C2:G2)*2"
     if pos != len(toks): raise FormulaError("#VALUE!")
     return v
 
-# %% ../../nbs/32_envs_sheet.ipynb #fe53bbb8
+# %% ../../nbs/32_envs_sheet.ipynb #62e0397e
 def render(v, fmt:str="General") -> str:
     "Value `v` as the sheet shows it in number format `fmt`."
     if v is None: return ""
@@ -120,7 +120,7 @@ def render(v, fmt:str="General") -> str:
         return f"{v:.10g}"
     return str(v)
 
-# %% ../../nbs/32_envs_sheet.ipynb #f1b35297
+# %% ../../nbs/32_envs_sheet.ipynb #301edec4
 class SheetError(Exception):
     "A refused sheet operation; the message is the tool's answer."
 
@@ -155,7 +155,7 @@ class SheetBook:
         if self.ws is None: raise SheetError("Please open a sheet before operating it")
         return self.ws
 
-# %% ../../nbs/32_envs_sheet.ipynb #5f4a59e2
+# %% ../../nbs/32_envs_sheet.ipynb #4c338652
 @cache
 def _rc(ref:str) -> tuple[int, int]:
     c, r, _, _ = range_boundaries(ref); return r, c
@@ -206,7 +206,7 @@ def values(self:SheetBook, r1:int=1, c1:int=1, r2:int=None, c2:int=None) -> list
     r2, c2 = r2 or rows, c2 or cols
     return [[self.shown(r, c) for c in range(c1, c2 + 1)] for r in range(r1, r2 + 1)]
 
-# %% ../../nbs/32_envs_sheet.ipynb #5c62bb37
+# %% ../../nbs/32_envs_sheet.ipynb #ced41259
 _REF = re.compile(r"(?<![A-Z])([A-Z]{1,2})(\d+)(?::([A-Z]{1,2})(\d+))?(?![\d(])")
 
 def shift_refs(formula:str, # a formula, e.g. "=SUM(C2:G2)"
@@ -227,7 +227,7 @@ def shift_refs(formula:str, # a formula, e.g. "=SUM(C2:G2)"
         return put(c1, r1, s) + (":" + put(c2, r2, e) if c2 else "")
     return _REF.sub(move, formula)
 
-# %% ../../nbs/32_envs_sheet.ipynb #eed74edf
+# %% ../../nbs/32_envs_sheet.ipynb #aafa76bd
 def _int(x, name:str) -> int:
     try:
         if isinstance(x, bool): raise ValueError
@@ -258,7 +258,7 @@ def _restructure(self:SheetBook, axis:str, at:int, n:int, apply):
         c1, r1, c2, r2 = (c1, lo, c2, hi) if axis == "row" else (lo, r1, hi, r2)
         if (c1, r1) != (c2, r2): ws.merge_cells(start_row=r1, start_column=c1, end_row=r2, end_column=c2)
 
-# %% ../../nbs/32_envs_sheet.ipynb #6df315db
+# %% ../../nbs/32_envs_sheet.ipynb #734b50cc
 @patch
 def open_sheet(self:SheetBook, name):
     if name not in self.wb.sheetnames: raise SheetError(f"WorksheetNotFound({name!r})")
@@ -296,7 +296,7 @@ def get_A1_annotation(self:SheetBook, row, col):
     if not (1 <= r <= MAX_ROWS and 1 <= c <= MAX_COLS): raise SheetError(f"({r}, {c}) is outside the sheet's grid")
     return a1(r, c)
 
-# %% ../../nbs/32_envs_sheet.ipynb #66c395a2
+# %% ../../nbs/32_envs_sheet.ipynb #56983588
 @patch
 def insert_rows(self:SheetBook, values_list, row_idx=1):
     ws, vals, at = self._need(), _grid2d(values_list), _int(row_idx, "row_idx")
@@ -333,7 +333,7 @@ def delete_batch_data(self:SheetBook, dimension, index_list):
     else: raise SheetError("Wrong dimension, please choose from row/col")
     return self.values()
 
-# %% ../../nbs/32_envs_sheet.ipynb #85ae384b
+# %% ../../nbs/32_envs_sheet.ipynb #badbc1cd
 @patch
 def _write(self:SheetBook, r:int, c:int, v):
     if self._anchor(r, c) != (r, c): raise SheetError(f"{a1(r, c)} is inside a merged range; write to its top-left cell")
@@ -373,7 +373,7 @@ def update_range(self:SheetBook, start_position, end_position, values_list):
         for j, v in enumerate(row): self._write(r1 + i, c1 + j, v)
     return self.values()
 
-# %% ../../nbs/32_envs_sheet.ipynb #6ff4c463
+# %% ../../nbs/32_envs_sheet.ipynb #39bde3f5
 def _sort_key(v):
     if isinstance(v, (int, float)) and not isinstance(v, bool): return (0, v, "")
     return (1, 0, str(v).lower())
@@ -423,7 +423,7 @@ def get_note(self:SheetBook, position):
     cell = ws._cells.get((r, c))
     return cell.comment.text if cell is not None and cell.comment else ""
 
-# %% ../../nbs/32_envs_sheet.ipynb #f0f70ce1
+# %% ../../nbs/32_envs_sheet.ipynb #9a7798e4
 @patch
 def get_all_values(self:SheetBook): return self.values()
 
@@ -460,7 +460,7 @@ def filter_cells(self:SheetBook, query, in_row=None, in_column=None):
 @patch
 def finish(self:SheetBook): return self.values()
 
-# %% ../../nbs/32_envs_sheet.ipynb #4b480416
+# %% ../../nbs/32_envs_sheet.ipynb #b945473f
 SHEET_SEED = 20240612  # seeds every item's workbook and goal
 PRODUCTS = [("beef", "Meat", 8.5), ("pork", "Meat", 3.2), ("chicken", "Meat", 9.7), ("lamb", "Meat", 6.1), ("duck", "Meat", 14.3),
             ("fish", "Seafood", 2.8), ("shrimp", "Seafood", 5.4), ("salmon", "Seafood", 12.7), ("crab", "Seafood", 15.9),
@@ -502,7 +502,7 @@ def add_table(wb:Workbook, title:str, kind:str, rows:list):
             if r > 1: cell.number_format = fmts[c - 1]
     return ws
 
-# %% ../../nbs/32_envs_sheet.ipynb #a20d6a17
+# %% ../../nbs/32_envs_sheet.ipynb #368337a5
 @dataclass
 class SheetGoal:
     "One item's goal: its text, the sheet, the expert's steps, and whether frozen rows are judged."
@@ -625,7 +625,7 @@ def g_price_increase(t, rng):
 SHEET_TEMPLATES = [g_sort_desc, g_sort_asc_freeze, g_sales_update, g_delete_where, g_row_total, g_subject_average, g_notes_update,
                    g_add_note, g_append_rows, g_title_merge, g_delete_empty, g_rank_column, g_price_increase]
 
-# %% ../../nbs/32_envs_sheet.ipynb #e79860da
+# %% ../../nbs/32_envs_sheet.ipynb #2947aed9
 def make_book(item:int) -> tuple[Workbook, SheetGoal]:
     "Item `item`'s workbook and goal."
     import inspect
@@ -651,7 +651,7 @@ def expected_book(item:int) -> SheetBook:
     for s in open_steps(goal) + goal.steps: getattr(book, s.tool)(**s.args)
     return book
 
-# %% ../../nbs/32_envs_sheet.ipynb #b37e38b2
+# %% ../../nbs/32_envs_sheet.ipynb #f97773bb
 def sheet_state(book:SheetBook, name:str) -> dict|None:
     "The judged state of sheet `name` of `book`'s workbook (None when the sheet is gone)."
     if name not in book.wb.sheetnames: return None
@@ -687,7 +687,7 @@ def sheet_progress(got:dict|None, want:dict) -> float:
     ok += sum(m in got["merges"] for m in want["merges"]) + sum(x in got["notes"] for x in want["notes"])
     return ok / (n + len(want["merges"]) + len(want["notes"])) if n else 0.0
 
-# %% ../../nbs/32_envs_sheet.ipynb #cd6be5f8
+# %% ../../nbs/32_envs_sheet.ipynb #1a137fc3
 _NOTES = """\
 Here are some common senses you may need: 
 1.You should open sheet mentioned in goal before operating it
@@ -746,7 +746,7 @@ class SheetEnv(ToolEnv):
         try: return getattr(self.book, name)(*args, **kw)
         except SheetError as e: raise ToolError(str(e)) from None
 
-# %% ../../nbs/32_envs_sheet.ipynb #fc38ef1c
+# %% ../../nbs/32_envs_sheet.ipynb #b5103b9e
 @patch
 @tool("Open a sheet by name", returns="- result (Type: object): The opened worksheet object or an error message.", name="The name of the sheet to open.")
 def open_sheet(self:SheetEnv, name:str): return self._run("open_sheet", name)
@@ -842,7 +842,7 @@ def filter_cells(self:SheetEnv, query:str, in_row:int=None, in_column:int=None):
       position="Cell position in A1 annotation.")
 def get_note(self:SheetEnv, position:str): return self._run("get_note", position)
 
-# %% ../../nbs/32_envs_sheet.ipynb #7d21bda8
+# %% ../../nbs/32_envs_sheet.ipynb #255eb8da
 @patch
 def _task(self:SheetEnv, item:int) -> ToolTask:
     wb, self.goal = make_book(item)
@@ -875,12 +875,3 @@ def random_action(self:SheetEnv, rng) -> str:
     if self.book.ws is None: return call_text("open_sheet", {"name": self.goal.sheet})
     pos = a1(int(rng.integers(1, 12)), int(rng.integers(1, 8)))
     return [call_text("get_all_values", {}), call_text("get_cell_value", {"position": pos}), call_text("get_note", {"position": pos})][int(rng.integers(3))]
-
-# %% ../../nbs/32_envs_sheet.ipynb #ae67ccd1
-def run_expert(item:int) -> tuple[bool, int]:
-    "Play `item` with the expert: (solved, turns)."
-    env = SheetEnv(); env.reset(options={"item": item})
-    for turn in range(SheetEnv.max_turns):
-        env.step(env.expert_action())
-        if env.done: break
-    return env.success, turn + 1

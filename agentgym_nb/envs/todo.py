@@ -10,16 +10,16 @@ __all__ = ['THEMES', 'CITIES', 'COLORS', 'DURATIONS', 'TODO_SEED', 'TEMPLATES', 
            'q_due_date', 'q_first_of_two', 'q_before_in_project', 'q_before_all', 'q_overdue_count', 'q_duration',
            'q_place', 'q_longer_of_two', 'q_latest_in_project', 'q_total_priority', 'q_same_duration', 'q_is_task_of',
            'q_count_in_project', 'o_complete', 'o_set_due', 'o_postpone', 'o_overdue_tomorrow', 'o_clear_expired',
-           'o_favorite', 'o_delete', 'make_item', 'edits', 'changes_done', 'TodoEnv', 'run_expert']
+           'o_favorite', 'o_delete', 'make_item', 'edits', 'changes_done', 'TodoEnv']
 
-# %% ../../nbs/33_envs_todo.ipynb #42b75ca5
+# %% ../../nbs/33_envs_todo.ipynb #f32e1b1f
 import copy, datetime as dt, random, re
 from dataclasses import dataclass, field
 from fastcore.basics import patch
 from ..core import register
 from .tool import ToolEnv, ToolTask, ToolError, Step, tool, same_answer
 
-# %% ../../nbs/33_envs_todo.ipynb #10c3ada7
+# %% ../../nbs/33_envs_todo.ipynb #9a317004
 THEMES = {
     "Homework and Assignments": [
         ("Solve algebra equations", "Study room", "Show every step of the working."),
@@ -101,7 +101,7 @@ COLORS = ["berry_red", "red", "orange", "yellow", "olive_green", "lime_green", "
           "sky_blue", "light_blue", "blue", "grape", "violet", "lavender", "magenta", "salmon", "charcoal", "grey", "taupe"]
 DURATIONS = [15, 20, 30, 45, 60, 90, 120, 150, 180, 240]  # minutes
 
-# %% ../../nbs/33_envs_todo.ipynb #dfff2f25
+# %% ../../nbs/33_envs_todo.ipynb #7aaae4e8
 TODO_SEED = 20240611  # seeds every item's account and question
 
 @dataclass
@@ -134,7 +134,7 @@ def make_account(rng:random.Random) -> Account:
                               "description": f"Place: {place}. Tips: {tip}", "duration": rng.choice(DURATIONS)})
     return acc
 
-# %% ../../nbs/33_envs_todo.ipynb #e3ca728e
+# %% ../../nbs/33_envs_todo.ipynb #ebdd0281
 def _project(acc, pid):
     for p in acc.projects:
         if p["id"] == str(pid): return p
@@ -185,7 +185,7 @@ def delete_task(acc:Account, task_id) -> dict:
     t = _task(acc, task_id); acc.tasks.remove(t)
     return {"message": "Delete the task successfully.", "task": _shown(t)}
 
-# %% ../../nbs/33_envs_todo.ipynb #68ff9866
+# %% ../../nbs/33_envs_todo.ipynb #08889356
 @dataclass
 class Goal:
     "One item's goal: the text, the answer or target account, how answers compare, and the expert's lookups."
@@ -198,7 +198,7 @@ class Goal:
     why: str = ""  # the expert's thought for its final step
     template: str = ""  # the template's name, e.g. "q_due_date"
 
-# %% ../../nbs/33_envs_todo.ipynb #c7401e41
+# %% ../../nbs/33_envs_todo.ipynb #5d124758
 def tasks_of(acc:Account, pid:str) -> list: return [t for t in acc.tasks if t["project_id"] == pid and not t["is_completed"]]
 def project_of(acc:Account, t:dict) -> dict: return _project(acc, t["project_id"])
 def overdue(acc:Account) -> list: return [t for t in acc.tasks if not t["is_completed"] and t["due_date"] < acc.today]
@@ -219,7 +219,7 @@ def look_task(acc:Account, t:dict) -> list:
 def look_date() -> Step:
     return Step("The goal depends on today's date, so I ask for it first.", "get_user_current_date", {})
 
-# %% ../../nbs/33_envs_todo.ipynb #88db4b80
+# %% ../../nbs/33_envs_todo.ipynb #10d52416
 def q_due_date(acc, rng):
     t = rng.choice(acc.tasks); p = project_of(acc, t)
     return Goal("query", f"When is the due date of {t['content']} in {p['name']}? Please provide the answer in the YYYY-MM-DD format.",
@@ -311,7 +311,7 @@ def q_count_in_project(acc, rng):
     return Goal("query", f"How many tasks are there in the {p['name']} project? Please provide the answer as a number.", n, "num",
                 lookups=[look_projects(), look_tasks(p, " and count them")], why=f"{p['name']} has {n} tasks.")
 
-# %% ../../nbs/33_envs_todo.ipynb #25442ac1
+# %% ../../nbs/33_envs_todo.ipynb #1c970f0f
 def _edited(acc:Account, edit) -> Account:
     target = copy.deepcopy(acc); edit(target); return target
 
@@ -366,7 +366,7 @@ TEMPLATES = [q_due_date, q_first_of_two, q_before_in_project, q_before_all, q_ov
              q_longer_of_two, q_latest_in_project, q_total_priority, q_same_duration, q_is_task_of, q_count_in_project,
              o_complete, o_set_due, o_postpone, o_overdue_tomorrow, o_clear_expired, o_favorite, o_delete]
 
-# %% ../../nbs/33_envs_todo.ipynb #376017b1
+# %% ../../nbs/33_envs_todo.ipynb #8bcfd7c3
 def make_item(item:int) -> tuple[Account, Goal]:
     "Item `item`'s account and goal."
     rng, template = random.Random(TODO_SEED * 1_000_003 + item), TEMPLATES[item % len(TEMPLATES)]
@@ -376,7 +376,7 @@ def make_item(item:int) -> tuple[Account, Goal]:
             goal.template = template.__name__
             return acc, goal
 
-# %% ../../nbs/33_envs_todo.ipynb #92d2468e
+# %% ../../nbs/33_envs_todo.ipynb #2e45e8f1
 def edits(now:Account, target:Account) -> list[Step]:
     "The tool calls that turn account `now` into `target`, each with its thought."
     steps, want = [], {t["id"]: t for t in target.tasks}
@@ -402,7 +402,7 @@ def changes_done(start:Account, now:Account, target:Account) -> float:
     todo = [k for k in s.keys() | g.keys() if s.get(k) != g.get(k)]
     return sum(n.get(k) == g.get(k) for k in todo) / len(todo) if todo else 1.0
 
-# %% ../../nbs/33_envs_todo.ipynb #a70a1206
+# %% ../../nbs/33_envs_todo.ipynb #0d60a2e4
 _NOTES = ('If you want to get the project_id or task_id, please call "get_projects" or "get_tasks". Do not generate it by '
           'yourself which maybe wrong. If you are finished, you will call "finish" action.')
 _EXAMPLE = """\
@@ -470,7 +470,7 @@ class TodoEnv(ToolEnv):
           task_id="Unique identifier of the task to delete.")
     def delete_task(self, task_id:str): return delete_task(self.acc, task_id)
 
-# %% ../../nbs/33_envs_todo.ipynb #9e444d27
+# %% ../../nbs/33_envs_todo.ipynb #76c264d8
 @patch
 def _task(self:TodoEnv, item:int) -> ToolTask:
     self.acc, self.goal = make_item(item)
@@ -485,7 +485,7 @@ def _task(self:TodoEnv, item:int) -> ToolTask:
 def _done_step(self:TodoEnv) -> Step:
     return Step("The account now is as the goal asks, so I finish.", "finish", {"answer": "done"})
 
-# %% ../../nbs/33_envs_todo.ipynb #289f32c8
+# %% ../../nbs/33_envs_todo.ipynb #5d123b7c
 @patch
 def finished(self:TodoEnv, answer) -> bool:
     if self.goal.kind == "query": return same_answer(answer, self.task.answer, as_set=self.task.as_set)
@@ -500,12 +500,3 @@ def progress(self:TodoEnv) -> float:
 def expert_plan(self:TodoEnv) -> list:
     if self.goal.kind == "query": return self.task.plan
     return self.goal.lookups + edits(self.acc, self.goal.target) + [self._done_step()]
-
-# %% ../../nbs/33_envs_todo.ipynb #0837a5c9
-def run_expert(item:int) -> tuple[bool, int]:
-    "Play `item` with the expert: (solved, turns)."
-    env = TodoEnv(); env.reset(options={"item": item})
-    for turn in range(TodoEnv.max_turns):
-        env.step(env.expert_action())
-        if env.done: break
-    return env.success, turn + 1

@@ -6,9 +6,9 @@
 __all__ = ['TOOL_PROMPT_HEAD', 'TOOL_PROMPT_FORMAT', 'TOOL_ACTION_HINT', 'BASE_TOOLS', 'type_name', 'Arg', 'ToolSpec', 'tool',
            'describe_tool', 'tool_instruction', 'parse_call', 'call_text', 'signature', 'coerce_arg', 'check_args',
            'normalise', 'same_answer', 'meets', 'progress_rate', 'Step', 'ToolTask', 'Call', 'tool_wire', 'ToolEnv',
-           'ToolError']
+           'ToolError', 'plan_example', 'PlanExample']
 
-# %% ../../nbs/28_envs_tool.ipynb #98dfec59
+# %% ../../nbs/28_envs_tool.ipynb #1c2f0df6
 import ast, json, math, re, types, typing
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -16,7 +16,7 @@ from fastcore.basics import patch
 from ..core import TextEnv, Wire, check_item
 from ..react import InvalidAction, format_react
 
-# %% ../../nbs/28_envs_tool.ipynb #7fe2a8fb
+# %% ../../nbs/28_envs_tool.ipynb #897db9fa
 _TYPE_NAMES = {float: "number", int: "integer", str: "string", bool: "boolean", list: "array", dict: "object", Any: "any"}
 
 def type_name(annotation) -> str|list:
@@ -45,7 +45,7 @@ class ToolSpec:
     returns: str = ""  # the prompt's "Returns:" text; "" shows none
     method: str = ""  # the env method that runs the tool
 
-# %% ../../nbs/28_envs_tool.ipynb #87e31ec9
+# %% ../../nbs/28_envs_tool.ipynb #36918c8a
 def tool(description:str, # what the tool does, as the prompt shows it
          returns:str="", # the prompt's "Returns:" text, one or more lines
          tool_name:str|None=None, # the tool's name when it differs from the method's
@@ -65,7 +65,7 @@ def tool(description:str, # what the tool does, as the prompt shows it
         return fn
     return deco
 
-# %% ../../nbs/28_envs_tool.ipynb #5080809d
+# %% ../../nbs/28_envs_tool.ipynb #a595a857
 def describe_tool(spec:ToolSpec) -> str:
     "One tool's block of the prompt, in AgentGym's layout."
     lines = [f"Name: {spec.name}({', '.join(a.name for a in spec.args)})", f"Description: {spec.description}"]
@@ -91,7 +91,7 @@ def tool_instruction(specs, # the env's ToolSpecs, in prompt order
     "The instruction of a tool env, in the words of AgentGym's tool clients."
     return TOOL_PROMPT_HEAD + "".join(describe_tool(s) + "\n\n" for s in specs) + notes.strip() + "\n" + TOOL_PROMPT_FORMAT + example.strip() + "\n"
 
-# %% ../../nbs/28_envs_tool.ipynb #ebfd061c
+# %% ../../nbs/28_envs_tool.ipynb #d320945f
 _CALL = re.compile(r"^\s*`*\s*(?P<tool>[^\s`]+?)\s*(?:\(\s*\))?\s+with\s+Action\s+Input\s*:\s*(?P<args>.*?)\s*`*\s*$", re.S | re.I)
 
 def parse_call(action:str) -> tuple[str, dict|None]:
@@ -116,7 +116,7 @@ def call_text(name:str, args:dict) -> str:
     "The action calling tool `name` with `args`, as the agent writes it."
     return f"{name} with Action Input: {json.dumps(args)}"
 
-# %% ../../nbs/28_envs_tool.ipynb #746e43df
+# %% ../../nbs/28_envs_tool.ipynb #9c562f9c
 def signature(spec:ToolSpec) -> str:
     "The tool as `name(arg: type, ...)`, optional arguments marked with `?`."
     return f"{spec.name}(" + ", ".join(f"{a.name}{'' if a.required else '?'}: {a.type}" for a in spec.args) + ")"
@@ -167,7 +167,7 @@ def check_args(spec:ToolSpec, args:dict) -> dict:
         raise InvalidAction(f"{spec.name} is missing the required argument {', '.join(map(repr, missing))}; call it as {signature(spec)}")
     return {k: coerce_arg(known[k], v) for k, v in args.items()}
 
-# %% ../../nbs/28_envs_tool.ipynb #0a949e5b
+# %% ../../nbs/28_envs_tool.ipynb #ba1868fd
 def _number(x):
     if isinstance(x, bool): return None
     if isinstance(x, (int, float)): return float(x)
@@ -208,7 +208,7 @@ def same_answer(got, # the agent's answer
     if isinstance(got, (list, dict)) or got is None or want is None: return got is want
     return normalise(got) == normalise(want)
 
-# %% ../../nbs/28_envs_tool.ipynb #d2af25fa
+# %% ../../nbs/28_envs_tool.ipynb #ce3b70e3
 def meets(result, subgoal) -> bool:
     "Whether a call's `result` meets `subgoal`: a value (compared with `same_answer`) or a predicate on the result."
     if callable(subgoal):
@@ -228,7 +228,7 @@ def progress_rate(subgoals:list, # the task's subgoals: values, or predicates on
         if hit is not None: left.pop(hit); met += 1
     return met / len(subgoals)
 
-# %% ../../nbs/28_envs_tool.ipynb #4db432c3
+# %% ../../nbs/28_envs_tool.ipynb #7b0d4937
 class Step(NamedTuple):
     "One step of the expert's plan: why, and the call."
     thought: str
@@ -254,7 +254,7 @@ class Call:
     result: Any = None  # what the tool returned (or the finish answer)
     ok: bool = True  # False when the tool answered with an error
 
-# %% ../../nbs/28_envs_tool.ipynb #26343234
+# %% ../../nbs/28_envs_tool.ipynb #91f833c1
 def tool_wire(prefix:str) -> Wire:
     "The HTTP dialect of AgentGym's tool servers, mounted at `prefix`."
     return Wire(prefix=prefix, key="env_idx", item_field="id", create="int", create_fields=("id",))
@@ -318,7 +318,7 @@ class ToolEnv(TextEnv):
     # --- written by each env ---
     def _task(self, item:int) -> ToolTask: raise NotImplementedError
 
-# %% ../../nbs/28_envs_tool.ipynb #285163fa
+# %% ../../nbs/28_envs_tool.ipynb #4f6bf60c
 class ToolError(Exception):
     "A tool could not answer (no such city, a date outside the data); the message is the agent's observation."
 
@@ -343,7 +343,7 @@ def _reset(self:ToolEnv, item:int) -> str:
     self.task = self._task(item)
     return self.first_observation(self.task)
 
-# %% ../../nbs/28_envs_tool.ipynb #d7c328d8
+# %% ../../nbs/28_envs_tool.ipynb #887c1849
 @patch
 def _parse(self:ToolEnv, action:str) -> tuple[ToolSpec, dict]:
     valid = ", ".join(self.tools)
@@ -391,7 +391,7 @@ def check_valid_actions(self:ToolEnv) -> str:
     "The tool names (AgentBoard's check_valid_actions)."
     return f"You can use following valid actions: {list(self.tools)}"
 
-# %% ../../nbs/28_envs_tool.ipynb #6406ec6f
+# %% ../../nbs/28_envs_tool.ipynb #600e8785
 @patch
 def expert_plan(self:ToolEnv) -> list:
     "The expert's plan from the current state (the task's plan; envs whose plan depends on the state override)."
@@ -418,7 +418,32 @@ def random_action(self:ToolEnv, rng) -> str:
     tool_name, args = calls[int(rng.integers(len(calls)))]
     return call_text(tool_name, args)
 
-# %% ../../nbs/28_envs_tool.ipynb #19590989
+# %% ../../nbs/28_envs_tool.ipynb #1436af92
+def plan_example(cls, # a `ToolEnv` class
+                 kind:str|None=None, # the template (`ToolTask.kind`) of the item to replay; None: the first train item
+                 goal=None, # a function rewording the goal line
+                ) -> str:
+    "The prompt's worked example: the expert's plan for the first train item of `kind`, replayed on `cls`'s backend."
+    env = cls()
+    for item in cls.splits["train"]:
+        env.reset(options={"item": item})
+        if kind is None or env.task.kind == kind: break
+    else: raise ValueError(f"{cls.name} has no train item of kind {kind!r}")
+    lines = [f"Goal: {goal(env.task.goal) if goal else env.task.goal}"]
+    for s in env.task.plan:
+        obs = env.step(format_react(s.thought, call_text(s.tool, s.args)))[0]
+        lines += [f"Thought: {s.thought}\n", f"Action: {call_text(s.tool, s.args)}", obs.split("\n")[0]]
+    env.close()
+    return "\n".join(lines)
+
+class PlanExample:
+    "Class attribute for `prompt_example`: `plan_example(cls, kind, goal)`, computed once per class when first read."
+    def __init__(self, kind:str|None=None, goal=None): self.kind, self.goal, self.texts = kind, goal, {}
+    def __get__(self, obj, cls):
+        if cls not in self.texts: self.texts[cls] = plan_example(cls, self.kind, self.goal)
+        return self.texts[cls]
+
+# %% ../../nbs/28_envs_tool.ipynb #752e2c30
 @patch
 def detail(self:ToolEnv) -> dict:
     "The episode's state: goal, task kind, calls with their results, progress."
