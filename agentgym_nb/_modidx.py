@@ -149,6 +149,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                   'agentgym_nb.core.make': ('core.html#make', 'agentgym_nb/core.py'),
                                   'agentgym_nb.core.pick_items': ('core.html#pick_items', 'agentgym_nb/core.py'),
                                   'agentgym_nb.core.register': ('core.html#register', 'agentgym_nb/core.py'),
+                                  'agentgym_nb.core.register_variant': ('core.html#register_variant', 'agentgym_nb/core.py'),
                                   'agentgym_nb.core.to_charset': ('core.html#to_charset', 'agentgym_nb/core.py')},
             'agentgym_nb.data': { 'agentgym_nb.data.DataConfig': ('data.html#dataconfig', 'agentgym_nb/data.py'),
                                   'agentgym_nb.data.DataConfig.from_preset': ('data.html#dataconfig.from_preset', 'agentgym_nb/data.py'),

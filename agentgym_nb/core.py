@@ -4,10 +4,10 @@
 
 # %% auto #0
 __all__ = ['CHARSET', 'to_charset', 'Wire', 'TextEnv', 'all_items', 'draw_item', 'check_item', 'gym_id', 'register', 'list_envs',
-           'env_class', 'make', 'env_dir', 'pick_items']
+           'env_class', 'make', 'register_variant', 'env_dir', 'pick_items']
 
 # %% ../nbs/02_core.ipynb #6f490234
-import re, string, unicodedata
+import dataclasses, re, string, unicodedata
 from dataclasses import dataclass
 from fastcore.basics import patch
 import gymnasium as gym
@@ -60,6 +60,7 @@ class TextEnv(gym.Env):
     max_sessions = None  # most sessions of this env one server holds (a simulator each); None: the server's cap
     info_lists_actions = True  # put `available_actions` in every info; False where listing them is costly
     expert_recovers = True  # the expert acts well from any state (needed for noisy expert data)
+    variant_of = None  # the base env's name when this class is a difficulty variant (see `register_variant`)
 
     def __init__(self, render_mode:str|None=None):
         self.render_mode = render_mode
@@ -166,16 +167,17 @@ def register(cls):
         gym.register(id=gym_id(cls), entry_point=cls, max_episode_steps=cls.max_turns)
     return cls
 
-def list_envs() -> list[str]:
-    "Names of the registered envs."
-    return sorted(_REGISTRY)
+def list_envs(variants:bool=False) -> list[str]:
+    "Names of the registered envs (with their difficulty variants when `variants`)."
+    return sorted(n for n, c in _REGISTRY.items() if variants or c.variant_of is None)
 
 def env_class(name:str) -> type:
     "The registered env class called `name`."
     if name not in _REGISTRY:
-        raise ValueError(f"unknown env {name!r}; registered envs: {', '.join(list_envs()) or 'none'}")
+        raise ValueError(f"unknown env {name!r}; registered envs: {', '.join(list_envs(variants=True)) or 'none'}")
     return _REGISTRY[name]
 
+# %% ../nbs/02_core.ipynb #23109fa6
 def make(name:str, url:str|None=None, **kwargs) -> gym.Env:
     "The env `name`, in process wrapped in its turn limit, or a client of the server at `url`."
     cls = env_class(name)
@@ -183,6 +185,17 @@ def make(name:str, url:str|None=None, **kwargs) -> gym.Env:
         from agentgym_nb.client import HTTPEnv
         return HTTPEnv(cls, url, **kwargs)
     return TimeLimit(cls(**kwargs), max_episode_steps=cls.max_turns)
+
+# %% ../nbs/02_core.ipynb #af83179d
+def register_variant(base:type, # the registered env class to copy
+                     name:str, # the variant's registry name, e.g. "maze-7x7"
+                     title:str, # its Gymnasium id part, e.g. "Maze7x7"
+                     **settings, # class attributes of `base` to override: the difficulty knobs
+                    ) -> type:
+    "Register env class `base` under `name` with the class attributes `settings` changed."
+    wire = dataclasses.replace(base.wire, prefix=f"/{name}")  # served beside its base without a clash
+    doc = f"{base.__doc__} Variant {name}: {', '.join(f'{k}={v!r}' for k, v in settings.items())}."
+    return register(type(f"{title}Env", (base,), dict(name=name, title=title, variant_of=base.name, wire=wire, __doc__=doc, **settings)))
 
 # %% ../nbs/02_core.ipynb #cfd5f84c
 def env_dir(name:str) -> Path:
