@@ -67,6 +67,7 @@ class TextEnv(gym.Env):
         self.observation_space = Text(self.max_obs_length, charset=CHARSET)
         self.action_space = Text(self.max_action_length, charset=CHARSET)
         self.item, self.observation, self.done = None, "", False
+        self.transcript = []  # (action, observation) pairs of the episode so far: all an imitable expert may read
         self.score, self.success = 0.0, False
 
     # --- written by each env ---
@@ -110,6 +111,7 @@ def reset(self:TextEnv, *, seed:int|None=None, options:dict|None=None):
     self.item = check_item(type(self), item)
     self.done, self.score, self.success = False, 0.0, False
     self.observation = to_charset(self._reset(self.item))[:self.max_obs_length]
+    self.transcript = [(None, self.observation)]
     return self.observation, self.info()
 
 # %% ../nbs/02_core.ipynb #7896b343
@@ -125,9 +127,11 @@ def step(self:TextEnv, action):
         obs, reward, terminated = self._step(self._parse(parse_react(action)))
     except InvalidAction as e:
         self.observation = to_charset(invalid_observation(str(e), self.action_hint))[:self.max_obs_length]
+        self.transcript.append((action if isinstance(action, str) else repr(action), self.observation))
         return self.observation, 0.0, self.done, False, self.info(valid_action=False)
     self.done = bool(terminated)
     self.observation = to_charset(obs)[:self.max_obs_length]
+    self.transcript.append((parse_react(action), self.observation))
     return self.observation, float(reward), self.done, False, self.info()
 
 @patch
