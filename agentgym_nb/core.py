@@ -75,7 +75,10 @@ class TextEnv(gym.Env):
     def _parse(self, action:str): return action
     def _step(self, parsed) -> tuple[str, float, bool]: raise NotImplementedError
     def available_actions(self) -> list[str]|None: return None
-    def expert_action(self) -> str: raise NotImplementedError
+    def expert_action(self) -> str: raise NotImplementedError  # the imitable expert: decides from `transcript` alone
+    def oracle_action(self) -> str:
+        "The privileged expert's turn (it may read hidden state): an upper bound, never the default data."
+        raise NotImplementedError(f"{self.name} has no oracle apart from its expert")
     def random_action(self, rng) -> str:
         "A valid action drawn with numpy generator `rng` (noise for DART-style data); envs without a list override it."
         acts = self.available_actions()
