@@ -28,11 +28,13 @@ class DataConfig:
     eval_per_env: int = 200  # AgentEval test items per env
     noise: float = 0.0  # DART-style noise: chance the expert's turn is a random unsupervised action
     seed: int = 0  # item order and noise
+    policy: str = "expert"  # who plays: "expert" (imitable, the default) or "oracle" (privileged: an upper bound, a data ablation)
 
     @classmethod
     def from_preset(cls, p:Preset, seed:int=0) -> "DataConfig":
         "The data sizes of preset `p`."
-        return cls(p.env_names(), p.traj_per_env, p.traj_l_per_env, p.eval_per_env, p.noise, seed)
+        return cls(envs=p.env_names(), traj_per_env=p.traj_per_env, traj_l_per_env=p.traj_l_per_env,
+                   eval_per_env=p.eval_per_env, noise=p.noise, seed=seed)
 
 def train_order(name:str, seed:int) -> list[int]:
     "Env `name`'s train items in the seeded order that AgentTraj and AgentTraj-L take their items from."
@@ -40,8 +42,8 @@ def train_order(name:str, seed:int) -> list[int]:
     return [int(i) for i in np.random.default_rng([seed, 7]).permutation(items)]
 
 # %% ../nbs/14_data.ipynb #74f08154
-def build_env(name:str, items:list[int], folder, noise:float=0.0, seed:int=0, progress:bool=False) -> dict:
-    "Expert trajectories of env `name` on `items` into `folder/<name>.jsonl` (resumable); returns counts."
+def build_env(name:str, items:list[int], folder, noise:float=0.0, seed:int=0, progress:bool=False, policy:str="expert") -> dict:
+    "Expert (or oracle, by `policy`) trajectories of env `name` on `items` into `folder/<name>.jsonl` (resumable); returns counts."
     folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
     if not env_class(name).expert_recovers: noise = 0.0  # its expert cannot take over after a random action
     final, part = folder/f"{name}.jsonl", folder/f"{name}.jsonl.part"
@@ -51,7 +53,7 @@ def build_env(name:str, items:list[int], folder, noise:float=0.0, seed:int=0, pr
     with open(part, "a", encoding="utf-8") as f:
         for item in tqdm(items, desc=f"build {name}", disable=not progress, leave=False):
             if item in done: continue
-            t = done[item] = expert_episode(name, item, noise=noise, seed=seed)
+            t = done[item] = expert_episode(name, item, noise=noise, seed=seed, policy=policy)
             f.write(json.dumps(t.to_dict(), ensure_ascii=False) + "\n"); f.flush()
     kept = [done[i] for i in sorted(items) if done[i].success]
     write_jsonl(kept, final)
@@ -61,18 +63,18 @@ def build_env(name:str, items:list[int], folder, noise:float=0.0, seed:int=0, pr
 def _counts(name, kept, n): return {"env": name, "items": n, "kept": len(kept), "dropped": n - len(kept)}
 
 # %% ../nbs/14_data.ipynb #d14392ca
-def _build_one(args): return build_env(*args)
+def _build_one(args, progress=False): return build_env(*args[:5], progress=progress, policy=args[5])
 
 def build_datasets(cfg:DataConfig, root, workers:int|None=None, progress:bool=True) -> dict:
     "Build `root/agenttraj-l`, `root/agenttraj` and `root/agenteval` for `cfg`; returns counts per dataset and env."
     root = Path(root)
     big, small, ev = root/"agenttraj-l", root/"agenttraj", root/"agenteval"
-    jobs = [(e, train_order(e, cfg.seed)[:cfg.traj_l_per_env], big, cfg.noise, cfg.seed) for e in cfg.envs]
+    jobs = [(e, train_order(e, cfg.seed)[:cfg.traj_l_per_env], big, cfg.noise, cfg.seed, cfg.policy) for e in cfg.envs]
     workers = workers or min(len(jobs), os.cpu_count() or 1)
     if workers > 1:
         with ProcessPoolExecutor(workers) as ex:
             counts = list(tqdm(ex.map(_build_one, jobs), total=len(jobs), desc="AgentTraj-L envs", disable=not progress))
-    else: counts = [build_env(*j, progress=progress) for j in jobs]
+    else: counts = [_build_one(j, progress) for j in jobs]
     meta = dict(seed=cfg.seed, config=asdict(cfg))
     write_manifest(big, dataset="AgentTraj-L", build=counts, **meta)
     small.mkdir(parents=True, exist_ok=True)
