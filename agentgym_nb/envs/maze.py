@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['MAZE_SEED', 'ROOMS', 'LOOPS', 'MOVES', 'MIN_DIST', 'MAX_DIST', 'WALL_WORDS', 'MOVE_ACTIONS', 'INSTRUCTION', 'BACK',
-           'Maze7x7Env', 'carve_maze', 'distances', 'Maze', 'make_maze', 'describe', 'MazeEnv', 'read_observation',
-           'MazeMemory', 'remember', 'offset_words', 'explore_move']
+           'CAME_FROM', 'Maze7x7Env', 'carve_maze', 'distances', 'Maze', 'make_maze', 'describe', 'MazeEnv',
+           'read_observation', 'last_move', 'toward', 'walker_move']
 
 # %% ../../nbs/04_envs_maze.ipynb #cf442557
 import re
@@ -201,51 +201,46 @@ def read_observation(obs:str) -> tuple|None:
     return (gx, gy), (x, y), {move for move, words in WALL_WORDS.items() if words in obs[m.end():]}
 
 # %% ../../nbs/04_envs_maze.ipynb #a22c7878
-class MazeMemory(NamedTuple):
-    "What the transcript has told the agent."
-    goal: tuple  # (x, y) of the goal
-    pos: tuple  # (x, y) where the agent stands
-    walls: dict  # (x, y) -> blocked moves, for every cell stood on
-    came_by: dict  # (x, y) -> the move that first entered it (None at the start)
-
-def remember(transcript:list) -> MazeMemory|None:
-    "The memory built from an episode's `(action, observation)` pairs; None before any position is told."
-    goal = pos = None; walls, came_by = {}, {}
-    for _, obs in transcript:
-        if (told := read_observation(obs)) is None: continue
-        goal, new, blocked = told
-        if new not in walls: came_by[new] = next((m for m, (dx, dy) in MOVES.items() if pos == (new[0] - dx, new[1] - dy)), None)
-        walls[new], pos = blocked, new
-    return MazeMemory(goal, pos, walls, came_by) if pos else None
+def last_move(transcript:list) -> str|None:
+    "The move between the last two different positions the transcript tells (None before the agent has moved)."
+    cells = [told[1] for _, obs in transcript if (told := read_observation(obs))]
+    moved = [(a, b) for a, b in zip(cells, cells[1:]) if a != b]
+    if not moved: return None
+    (x, y), (u, v) = moved[-1]
+    return next((m for m, d in MOVES.items() if d == (u - x, v - y)), None)
 
 # %% ../../nbs/04_envs_maze.ipynb #d4f6e419
 BACK = {"up": "down", "down": "up", "left": "right", "right": "left"}
+CAME_FROM = {"up": "below", "down": "above", "left": "the right", "right": "the left"}  # where a move came from
 
-def offset_words(pos:tuple, goal:tuple) -> str:
-    "Where `goal` lies from `pos` in moves, e.g. '2 down and 3 right'."
-    dx, dy = goal[0] - pos[0], goal[1] - pos[1]
-    parts = ([f"{abs(dx)} {'down' if dx > 0 else 'up'}"] if dx else []) + ([f"{abs(dy)} {'right' if dy > 0 else 'left'}"] if dy else [])
-    return " and ".join(parts) or "here"
+def toward(pos:tuple, goal:tuple) -> list[str]:
+    "The moves that bring `pos` closer to `goal`: up or down first, then left or right."
+    (x, y), (gx, gy) = pos, goal
+    return ([("up" if gx < x else "down")] if gx != x else []) + ([("left" if gy < y else "right")] if gy != y else [])
 
-def explore_move(mem:MazeMemory) -> tuple[str, str]:
-    "The depth-first explorer's move from `mem` and the reason for it."
-    (x, y), (gx, gy) = mem.pos, mem.goal
-    gain = {m: dx * (gx - x) + dy * (gy - y) for m, (dx, dy) in MOVES.items()}
-    new = [m for m in sorted(MOVES, key=lambda m: -gain[m])
-           if m not in mem.walls[mem.pos] and (x + MOVES[m][0], y + MOVES[m][1]) not in mem.walls]
-    if new and gain[new[0]] > 0: return new[0], f"{new[0].capitalize()} is open, new and toward the goal, so I move {new[0]}."
-    if new: return new[0], f"No new open way leads toward the goal; {new[0]} is open and new, so I move {new[0]}."
-    back = BACK.get(mem.came_by.get(mem.pos)) or next(m for m in MOVES if m not in mem.walls[mem.pos])
-    return back, f"Every open way from here is explored, so I go back {back}, the way I came."
+def walker_move(goal:tuple, pos:tuple, blocked:set, last:str|None) -> tuple[str, str]:
+    "The goal-seeking walker's move and its reasons, from what one observation and the last move tell."
+    back, said = BACK.get(last), []
+    for m in toward(pos, goal):
+        if m in blocked: said.append(f"{m.capitalize()} is a wall.")
+        elif m == back: said.append(f"{m.capitalize()} is where I came from.")
+        else: return m, " ".join(said + [f"{m.capitalize()} is open, so I move {m}."])
+    ahead = [m for m in MOVES if m not in blocked and m != back]
+    if last in ahead: return last, " ".join(said + [f"No way toward it is open, so I keep moving {last}."])
+    if ahead: return ahead[0], " ".join(said + [f"No way toward it is open, so I turn {ahead[0]}."])
+    m = back or next(m for m in MOVES if m not in blocked)
+    return m, " ".join(said + [f"This is a dead end, so I go back {m}."])
 
 # %% ../../nbs/04_envs_maze.ipynb #171b5a28
 @patch
 def expert_action(self:MazeEnv) -> str:
-    "The imitable expert's next turn: depth-first exploration toward the goal, decided from the transcript alone."
-    mem = remember(self.transcript)
-    if mem is None: return format_react("I have not been told where I am; I try moving up.", "move up")
-    move, why = explore_move(mem)
-    return format_react(f"The goal is {offset_words(mem.pos, mem.goal)}. {why}", f"move {move}")
+    "The imitable expert's next turn: the goal-seeking walker, decided from the transcript alone."
+    told = next((t for _, obs in reversed(self.transcript) if (t := read_observation(obs))), None)
+    if told is None: return format_react("I have not been told where I am; I try moving up.", "move up")
+    (goal, pos, blocked), last = told, last_move(self.transcript)
+    move, why = walker_move(goal, pos, blocked, last)
+    where = " and ".join(toward(pos, goal))
+    return format_react(f"I am at {pos[0]}, {pos[1]} and the goal is at {goal[0]}, {goal[1]}, so it is {where}. {why}", f"move {move}")
 
 # %% ../../nbs/04_envs_maze.ipynb #bdd11ff7
 Maze7x7Env = register_variant(MazeEnv, "maze-7x7", "Maze7x7", rooms=3, max_turns=20)
