@@ -9,11 +9,12 @@ __all__ = ['TRANSLATIONS', 'ENGINE_LOCK', 'TASK_TYPES', 'LAMP_HOLDERS', 'DISTRAC
            'FloorPlan', 'affordances', 'floor_plan', 'targets', 'place_objects', 'AlfGame', 'problem_pddl', 'make_game',
            'game_data', 'traj_data', 'AlfredEngine', 'expert_move', 'check_game', 'expert_turn', 'expert_walkthrough',
            'split_of', 'candidate_seed', 'candidate_game', 'find_game', 'build_games', 'built_games', 'game_for_item',
-           'original_games', 'export_games', 'AlfWorldEnv', 'process_ob']
+           'original_games', 'export_games', 'AlfWorldEnv', 'process_ob', 'parse_task', 'Seen', 'read_transcript',
+           'room_knowledge', 'search_order', 'where_seen', 'seen_move']
 
 # %% ../../nbs/26_envs_alfworld.ipynb #0c7b1e7b
 import copy, json, os, random, re, threading, time
-from dataclasses import dataclass, asdict
+from dataclasses import dataclass, asdict, field
 from functools import cache, lru_cache
 from pathlib import Path
 from fastcore.basics import patch
@@ -662,10 +663,165 @@ def _step(self:AlfWorldEnv, cmd:str) -> tuple[str, float, bool]:
     if won: self.score, self.success = 1.0, True
     return process_ob(state.feedback), float(won), won
 
-# %% ../../nbs/26_envs_alfworld.ipynb #a28adcb6
+# %% ../../nbs/26_envs_alfworld.ipynb #62162526
+_GOALS = [(re.compile(p), kind) for p, kind in [
+    (r"put a (\w+) in (\w+)|put some (\w+) on (\w+)", "pick_and_place_simple"),
+    (r"look at (\w+) under the (\w+)|examine the (\w+) with the (\w+)", "look_at_obj_in_light"),
+    (r"put a clean (\w+) in (\w+)|clean some (\w+) and put it in (\w+)", "pick_clean_then_place_in_recep"),
+    (r"put a hot (\w+) in (\w+)|heat some (\w+) and put it in (\w+)", "pick_heat_then_place_in_recep"),
+    (r"put a cool (\w+) in (\w+)|cool some (\w+) and put it in (\w+)", "pick_cool_then_place_in_recep"),
+    (r"put two (\w+) in (\w+)|find two (\w+) and put them in (\w+)", "pick_two_obj_and_place")]]
+
+def parse_task(task:str) -> dict:
+    "The task type, object type and receptacle (or lamp) type that ALFWorld's goal sentence `task` names."
+    task = task.strip().rstrip(".").lower()
+    for pat, kind in _GOALS:
+        if m := pat.fullmatch(task):
+            obj, other = [g for g in m.groups() if g]
+            lamp = kind == "look_at_obj_in_light"
+            return {"task_type": kind, "obj": obj, "recep": "" if lamp else other, "toggle": other if lamp else ""}
+    raise ValueError(f"not an ALFWorld goal: {task!r}")
+
+# %% ../../nbs/26_envs_alfworld.ipynb #6f484977
+_ITEM = re.compile(r"an? ([a-z]+ \d+)")
+def _kind(name:str) -> str: return name.rsplit(" ", 1)[0]  # `cabinet 3` -> `cabinet`
+def _listed(text:str) -> list[str]: return _ITEM.findall(text.split("you see ", 1)[1]) if "you see " in text else []
+
+@dataclass
+class Seen:
+    "What an ALFWorld episode's observations have told the agent."
+    receptacles: list  # every receptacle the room description names, in its order
+    task: str  # the goal sentence
+    at: str|None = None  # the receptacle the agent stands at
+    held: str|None = None  # what it holds
+    took_from: dict = field(default_factory=dict)  # object -> where it was picked up
+    contents: dict = field(default_factory=dict)  # receptacle -> objects last seen in/on it
+    closed: set = field(default_factory=set)  # receptacles seen closed (and not opened since)
+    done: dict = field(default_factory=dict)  # object -> the verbs (clean, heat, cool) done to it
+    lamp_on: bool = False  # a lamp was turned on
+
+def _look_in(s:Seen, r:str, obs:str):
+    if obs.startswith(f"The {r} is closed."): s.closed.add(r)
+    elif "you see" in obs: s.closed.discard(r); s.contents[r] = _listed(obs)
+
+# %% ../../nbs/26_envs_alfworld.ipynb #61fd2ab9
+def read_transcript(transcript:list) -> Seen:
+    "The `Seen` state after an ALFWorld episode's (action, observation) pairs, reset's observation first."
+    first = transcript[0][1]
+    s = Seen(_listed(first.split("\n")[0]), first.rsplit("Your task is to: ", 1)[-1].split("\n")[0])
+    for act, obs in transcript[1:]:
+        if not isinstance(act, str) or obs.startswith("Invalid action"): continue
+        a = " ".join(act.lower().split()).rstrip(".")
+        if obs == "Nothing happens.":  # going where one stands does nothing: receptacles can share a spot
+            if a.startswith("go to ") and a[6:] in s.receptacles: s.at = a[6:]
+            continue
+        if m := re.fullmatch(r"go to (.+)", a): s.at = m[1]; _look_in(s, m[1], obs)
+        elif m := re.fullmatch(r"(?:open|examine) (.+)", a): _look_in(s, m[1], obs)
+        elif m := re.fullmatch(r"close (.+)", a): s.closed.add(m[1])
+        elif m := re.fullmatch(r"take (.+) from (.+)", a):
+            s.held, s.took_from[m[1]] = m[1], m[2]
+            if m[1] in s.contents.get(m[2], []): s.contents[m[2]].remove(m[1])
+        elif m := re.fullmatch(r"(?:put (.+) in/on|move (.+) to) (.+)", a):
+            s.held = None; s.contents.setdefault(m[3], []).append(m[1] or m[2])
+        elif m := re.fullmatch(r"(clean|heat|cool) (.+) with (.+)", a):
+            d = s.done.setdefault(m[2], set()); d.add(m[1])
+            d.discard({"heat": "cool", "cool": "heat"}.get(m[1]))  # heating undoes cooling and back
+        elif a.startswith("use "): s.lamp_on = True
+        elif a == "inventory": s.held = (_ITEM.findall(obs) or [None])[0]
+    return s
+
+# %% ../../nbs/26_envs_alfworld.ipynb #adbbf799
+@cache
+def room_knowledge() -> dict:
+    "ALFRED's static affordances, lowercased as games name things: what each receptacle type can hold, which open."
+    *_, constants, _ = alfworld_modules()
+    holds = {r.lower(): {o.lower() for o in objs} | ({"desklamp"} if r in LAMP_HOLDERS else set())
+             for r, objs in affordances()["holds"].items()}  # desk lamps stand on desks, side tables and dressers
+    return {"holds": holds, "openable": {r.lower() for r in constants.OPENABLE_CLASS_SET}}
+
+def _can_hold(r:str, obj:str) -> bool: return obj in room_knowledge()["holds"].get(_kind(r), ())
+
+def search_order(s:Seen, obj:str, first:tuple=(), last:tuple=()) -> list[str]:
+    "Receptacles not looked into yet, likeliest to hold an `obj` first (types in `first` before, in `last` after)."
+    fits = [r for r in s.receptacles if r not in s.contents and _can_hold(r, obj)]
+    rank = lambda r: (_kind(r) in last, _kind(r) not in first, _kind(r) in room_knowledge()["openable"])
+    return sorted(fits, key=rank) + [r for r in s.receptacles if r not in s.contents and r not in fits]
+
+def where_seen(s:Seen, obj:str, skip=()) -> list[tuple[str, str]]:
+    "(object, receptacle) of every `obj` the observations showed in/on a receptacle not in `skip`."
+    return [(o, r) for r in s.receptacles for o in s.contents.get(r, []) if _kind(o) == obj and r not in skip]
+
+# %% ../../nbs/26_envs_alfworld.ipynb #3c7a1b37
+_APPLIANCES = {"pick_clean_then_place_in_recep": ("clean", "sinkbasin", "clean"),
+               "pick_heat_then_place_in_recep": ("heat", "microwave", "hot"),
+               "pick_cool_then_place_in_recep": ("cool", "fridge", "cool")}
+_LAMP_PLACES = tuple(t.lower() for t in LAMP_HOLDERS)
+def _a(word:str) -> str: return f"{'an' if word[0] in 'aeiou' else 'a'} {word}"
+
+def _go_and(s:Seen, r:str, cmd:str, why:str, go_why:str) -> tuple[str, str]:
+    "Go to `r`, open it if it is closed, then `cmd`."
+    if s.at != r: return go_why, f"go to {r}"
+    if r in s.closed: return f"{r} is closed; I open it.", f"open {r}"
+    return why, cmd
+
+def _fetch(s:Seen, o:str, r:str) -> tuple[str, str]:
+    return _go_and(s, r, f"take {o} from {r}", f"I take {o} from {r}.", f"I saw {o} in/on {r}; I go there.")
+
+def _search(s:Seen, obj:str, lead:str="", first:tuple=(), last:tuple=()) -> tuple[str, str]:
+    "Look into the next receptacle that may hold an `obj`."
+    lead = f"{lead} " if lead else ""
+    if s.at and s.at not in s.contents and _can_hold(s.at, obj):  # here, but not looked into yet
+        if s.at in s.closed: return f"{lead}{s.at} is closed; I open it to look for {_a(obj)}.", f"open {s.at}"
+        return f"{lead}Going to {s.at} did nothing, so I am at it already; I examine it.", f"examine {s.at}"
+    todo = search_order(s, obj, first, last)
+    if not todo: return f"{lead}I have looked everywhere and seen no {obj}; I look around.", "look"
+    why = f"{_a(obj)} can be in/on {_a(_kind(todo[0]))}" if _can_hold(todo[0], obj) else f"I have not checked {todo[0]}"
+    return f"{lead}I have not seen {_a(obj)} yet, and {why}. I go to {todo[0]}.", f"go to {todo[0]}"
+
+# %% ../../nbs/26_envs_alfworld.ipynb #982afd94
+def seen_move(s:Seen, put:str="put {o} in/on {r}") -> tuple[str, str]:
+    "(thought, command): the next move, decided from what the observations said (`s`) and the goal sentence."
+    t = parse_task(s.task); obj, kind = t["obj"], t["task_type"]
+    if s.held and _kind(s.held) != obj:  # not what the task needs: put it back where it came from
+        r = s.took_from.get(s.held) or next(r for r in s.receptacles if _can_hold(r, _kind(s.held)))
+        return _go_and(s, r, put.format(o=s.held, r=r), f"I put {s.held} back in/on {r}.",
+                       f"{s.held} is not what I need; I take it back to {r}.")
+    if kind == "look_at_obj_in_light":
+        lamps = where_seen(s, t["toggle"])
+        if s.held and lamps:
+            lamp, r = lamps[0]
+            return _go_and(s, r, f"use {lamp}", f"I turn on {lamp} to look at {s.held}.",
+                           f"I hold {s.held}; I saw {lamp} on {r}, so I go there.")
+        if s.held: return _search(s, t["toggle"], f"I hold {s.held} and need {_a(t['toggle'])}.", first=_LAMP_PLACES)
+        if found := where_seen(s, obj): return _fetch(s, *found[0])
+        return _search(s, obj, first=() if lamps else _LAMP_PLACES)  # where the lamp may be too
+    dests = [r for r in s.receptacles if _kind(r) == t["recep"]]
+    dest = max(dests, key=lambda r: (sum(_kind(o) == obj for o in s.contents.get(r, [])), r == s.at, -dests.index(r)))
+    verb, app, adj = _APPLIANCES.get(kind, (None, None, None))
+    if s.held and verb and verb not in s.done.get(s.held, ()):
+        a = next(r for r in [s.at] + s.receptacles if r and _kind(r) == app)
+        if s.at != a: return f"{s.held} must be {adj}: I take it to {a} to {verb} it.", f"go to {a}"
+        return f"I {verb} {s.held} with {a}.", f"{verb} {s.held} with {a}"
+    if s.held: return _go_and(s, dest, put.format(o=s.held, r=dest), f"I put {s.held} in/on {dest}.", f"I carry {s.held} to {dest}.")
+    two = kind == "pick_two_obj_and_place"
+    if found := where_seen(s, obj, skip={dest} if two else () if verb else set(dests)): return _fetch(s, *found[0])
+    lead = f"One {obj} is in/on {dest}; I need another." if two and where_seen(s, obj) else ""
+    return _search(s, obj, lead, last=(t["recep"],))
+
+# %% ../../nbs/26_envs_alfworld.ipynb #e8c0b248
+def _put_form(engine) -> str: return "put {o} in/on {r}" if _wording(engine) == "2.1.1" else "move {o} to {r}"
+
 @patch
 def expert_action(self:AlfWorldEnv) -> str:
-    "The scripted expert's next turn, as ReAct text."
+    "The imitable expert's next turn, as ReAct text: decided from the transcript and static knowledge alone."
+    s = read_transcript(self.transcript)
+    thought, cmd = seen_move(s, _put_form(self.engine))
+    if len(self.transcript) == 1 and s.task: thought = f"My task is to {s.task} {thought}"
+    return format_react(thought, cmd)
+
+@patch
+def oracle_action(self:AlfWorldEnv) -> str:
+    "The oracle's next turn, as ReAct text: `expert_move` on the engine's true facts (where every object is)."
     move = expert_move(self.engine.facts(), self.params)
     if move is None: return format_react("The task is done.", "look")
     thought, cmd = expert_turn(move, self.engine.names(), _wording(self.engine))

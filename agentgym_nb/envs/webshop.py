@@ -5,14 +5,16 @@
 # %% auto #0
 __all__ = ['WEBSHOP_SEED', 'DEFAULT_PRODUCTS', 'N_GOALS', 'N_TEST', 'SEARCH_RETURN_N', 'PRODUCT_WINDOW', 'END_BUTTON',
            'NEXT_PAGE', 'PREV_PAGE', 'BACK_TO_SEARCH', 'SUB_PAGES', 'PRICE_RANGE', 'ROOTS', 'TYPES', 'OPTION_VALUES',
-           'n_products', 'data_dir', 'faker_colors', 'option_values', 'option_name', 'faker_pools', 'titlecase',
-           'attr_text', 'attr_phrase', 'make_asin', 'product_title', 'bullets', 'reviews', 'make_product', 'price_tag',
-           'generate_products', 'product_price', 'price_bound', 'describe', 'make_goal', 'target_of', 'generate_goals',
-           'load_original_products', 'original_goals', 'write_sample_data', 'search_text', 'SearchIndex',
-           'parts_of_speech', 'title_nouns', 'base_colors', 'normalize_color', 'fuzzy', 'type_reward',
-           'attribute_matches', 'option_matches', 'get_reward', 'Shop', 'generated_shop', 'original_shop', 'shop',
-           'goal_splits', 'shop_splits', 'page_elements', 'done_texts', 'observation_text', 'clickables', 'page_html',
-           'parse_webshop_action', 'WebShopEnv', 'page_url', 'goal_query']
+           'OPTION_GROUPS', 'MAX_RESULT_PAGES', 'n_products', 'data_dir', 'faker_colors', 'option_values',
+           'option_name', 'faker_pools', 'titlecase', 'attr_text', 'attr_phrase', 'make_asin', 'product_title',
+           'bullets', 'reviews', 'make_product', 'price_tag', 'generate_products', 'product_price', 'price_bound',
+           'describe', 'make_goal', 'target_of', 'generate_goals', 'load_original_products', 'original_goals',
+           'write_sample_data', 'search_text', 'SearchIndex', 'parts_of_speech', 'title_nouns', 'base_colors',
+           'normalize_color', 'fuzzy', 'type_reward', 'attribute_matches', 'option_matches', 'get_reward', 'Shop',
+           'generated_shop', 'original_shop', 'shop', 'goal_splits', 'shop_splits', 'page_elements', 'done_texts',
+           'observation_text', 'clickables', 'page_html', 'parse_webshop_action', 'WebShopEnv', 'page_url', 'query_of',
+           'goal_query', 'read_page', 'words', 'budget', 'price_range', 'wanted_options', 'needed_words',
+           'read_shopping', 'my_queries', 'shop_move']
 
 # %% ../../nbs/25_envs_webshop.ipynb #93998527
 import html, itertools, json, os, random, re, time
@@ -776,13 +778,17 @@ def detail(self:WebShopEnv) -> dict:
             "options": st["options"], "instruction_text": self.goal["instruction_text"],
             "reward_info": getattr(self, "reward_info", None) if st["page"] == "done" else None}
 
-# %% ../../nbs/25_envs_webshop.ipynb #8d3af37c
-def goal_query(goal:dict) -> str:
-    "The keywords a shopper types for `goal`: its words minus the price clause and the opener."
-    text = goal["instruction_text"].split(", and price lower than")[0]
+# %% ../../nbs/25_envs_webshop.ipynb #2637450e
+def query_of(instruction:str) -> str:
+    "The keywords a shopper types for `instruction`: its words minus the price clause and the opener."
+    text = instruction.split(", and price lower than")[0]
     for o in sorted(_OPENERS, key=len, reverse=True):
         if text.startswith(o + " "): text = text[len(o) + 1:]; break
     return re.sub(r"^(an?|some) ", "", text)
+
+def goal_query(goal:dict) -> str:
+    "The keywords a shopper types for `goal`: its instruction's words minus the price clause and the opener."
+    return query_of(goal["instruction_text"])
 
 @patch
 def options_for(self:WebShopEnv, asin:str) -> dict|None:
@@ -794,7 +800,7 @@ def options_for(self:WebShopEnv, asin:str) -> dict|None:
 
 @patch
 def fits(self:WebShopEnv, asin:str) -> bool:
-    "Whether buying `asin` with `options_for(asin)` scores 1 (the expert's check; cached per episode)."
+    "Whether buying `asin` with `options_for(asin)` scores 1 (the oracle's check; cached per episode)."
     if asin not in self._fits:
         opts = self.options_for(asin)
         ok = opts is not None and get_reward(self.shop.by_asin[asin], self.goal, self.shop.prices[asin], opts)[0] >= 1.0
@@ -803,14 +809,14 @@ def fits(self:WebShopEnv, asin:str) -> bool:
 
 @patch
 def expert_query(self:WebShopEnv) -> str:
-    "The expert's search: the instruction's keywords when they list a fitting product, else the target's title."
+    "The oracle's search: the instruction's keywords when they list a fitting product, else the target's title."
     q = goal_query(self.goal)
     return q if any(self.fits(a) for a in self.shop.search(q.lower())) else self.shop.by_asin[self.goal["asin"]]["Title"]
 
-# %% ../../nbs/25_envs_webshop.ipynb #159a1dc0
+# %% ../../nbs/25_envs_webshop.ipynb #ad961864
 @patch
-def expert_action(self:WebShopEnv) -> str:
-    "The expert's next ReAct turn."
+def oracle_action(self:WebShopEnv) -> str:
+    "The oracle's next ReAct turn (it reads the goal: which products score)."
     st = self.st
     if st["page"] == "search":
         return format_react(f"I need to find: {self.goal['instruction_text']}. I'll search for it.", f"search[{self.expert_query()}]")
@@ -828,6 +834,121 @@ def expert_action(self:WebShopEnv) -> str:
     for k, v in self.options_for(st["asin"]).items():
         if st["options"].get(k) != v: return format_react(f"The instruction asks for {v} ({k}), so I select it.", f"click[{v}]")
     return format_react("This product has everything asked for, the options are selected and the price is within the budget. I'll buy it.", f"click[{END_BUTTON}]")
+
+# %% ../../nbs/25_envs_webshop.ipynb #696690a3
+OPTION_GROUPS = {"color", "size", "scent", "flavor", "pack", "set", "metal", "layout", "resolution", "model", "capacity",
+                 "length", "style"}  # the option groups the shop's product pages show
+_ASIN = re.compile(r"B[0-9A-Z]{9}")
+
+def read_page(obs:str) -> dict:
+    "What a WebShop observation shows: its `kind` (search, results, item, sub, done) and its parts."
+    f = obs.split(" [SEP] ")
+    if f[0] == "WebShop": return {"kind": "search", "instruction": f[2]}
+    if f[0].startswith("Thank you for shopping"): return {"kind": "done"}
+    page = {"instruction": f[1]}
+    if m := re.fullmatch(r"Page (\d+) \(Total results: (\d+)\)", f[3]):
+        rest = [x for x in f[4:] if x not in (NEXT_PAGE, PREV_PAGE)]
+        items = [tuple(rest[i:i + 3]) for i in range(0, len(rest) - 2, 3) if _ASIN.fullmatch(rest[i])]
+        return {**page, "kind": "results", "page_no": int(m[1]), "next": NEXT_PAGE in f, "items": items}
+    if f[-1] == END_BUTTON:
+        body, groups = f[4:-4], {}
+        for x in body[:-3]:
+            if x in OPTION_GROUPS: groups[x] = []
+            elif groups: groups[list(groups)[-1]].append(x)
+        return {**page, "kind": "item", "title": body[-3], "price": body[-2].removeprefix("Price: "), "options": groups}
+    return {**page, "kind": "sub", "text": " ".join(f[4:])}
+
+# %% ../../nbs/25_envs_webshop.ipynb #82218ac7
+_FILLER = {"a", "an", "the", "in", "with", "and", "of", "for", "as", "that", "is", "to", "some", "on", "s", "fits", "long",
+           "sound"} | OPTION_GROUPS  # the words option phrases and lists are made of
+
+def words(text:str) -> list[str]: return re.findall(r"[a-z0-9]+(?:\.[0-9]+)?", text.lower())
+def _says(text:str, phrase:str) -> bool: return re.search(rf"(?<![\w.]){re.escape(phrase)}(?![\w.])", text) is not None
+
+def budget(instruction:str) -> float:
+    "The instruction's price bound (infinite when it names none)."
+    m = re.search(r"price lower than ([0-9.]+) dollars", instruction)
+    return float(m[1]) if m else float("inf")
+
+def price_range(tag:str) -> tuple[float, float]:
+    "The lowest and highest price of a tag like '$7.99 to $9.6'."
+    p = [float(x) for x in re.findall(r"\$([0-9.]+)", tag)]
+    return (p[0], p[-1]) if p else (0.0, 0.0)
+
+def wanted_options(instruction:str, options:dict) -> dict:
+    "Option group -> the longest offered value the instruction says (None for a group it names none of)."
+    return {k: max([v for v in vs if _says(instruction, v)], key=len, default=None) for k, vs in options.items()}
+
+def needed_words(instruction:str, skip=()) -> list[str]:
+    "The words of the request a fitting product's title or description must say (option values `skip` left out)."
+    text = query_of(instruction)
+    for v in skip: text = re.sub(rf"(?<![\w.]){re.escape(v)}(?![\w.])", " ", text)
+    return [w for w in dict.fromkeys(words(text)) if w not in _FILLER]
+
+# %% ../../nbs/25_envs_webshop.ipynb #7d3765c6
+def read_shopping(transcript:list) -> dict:
+    "What a WebShop episode's (action, observation) pairs tell the shopper."
+    first = read_page(transcript[0][1])
+    s = {"instruction": first["instruction"], "page": first, "searches": [], "asin": None, "chosen": {}, "read": {}, "rejected": []}
+    for act, obs in transcript[1:]:
+        if obs.startswith("Invalid action"): continue  # the page did not change
+        page, prev = read_page(obs), s["page"]
+        m = re.fullmatch(r"(search|click)\[(.*)\]", (act or "").strip(), re.S)
+        kind, arg = (m[1], m[2].strip()) if m else ("", "")
+        if kind == "search": s["searches"].append(arg.lower())
+        if page["kind"] == "item" and prev["kind"] == "results": s["asin"], s["chosen"] = arg.upper(), {}
+        elif page["kind"] == "item" and prev["kind"] == "item":
+            s["chosen"].update({k: arg.lower() for k, vs in page["options"].items() if arg.lower() in map(str.lower, vs)})
+        elif page["kind"] == "sub" and s["asin"]: s["read"][s["asin"]] = s["read"].get(s["asin"], "") + " " + page["text"]
+        elif page["kind"] in ("results", "search") and s["asin"]: s["rejected"].append(s["asin"]); s["asin"] = None
+        s["page"] = page
+    return s
+
+# %% ../../nbs/25_envs_webshop.ipynb #05ad1c5f
+MAX_RESULT_PAGES = 3  # result pages the expert looks through before it searches again
+
+def my_queries(instruction:str) -> list[str]:
+    "The expert's searches for `instruction`: its keywords, then the needed words alone."
+    return [query_of(instruction).lower(), " ".join(needed_words(instruction))]
+
+def _on_results(s:dict, page:dict, cap:float) -> tuple[str, str]:
+    if s["searches"] and s["searches"][-1] not in my_queries(s["instruction"]):
+        return "These results are for another search; I go back and search for what I need.", f"click[{BACK_TO_SEARCH}]"
+    pick = next(((a, t, p) for a, t, p in page["items"] if a not in s["rejected"] and price_range(p)[0] <= cap), None)
+    if pick: return f"{pick[0]} ({pick[1]}, {pick[2]}) is the first result within the budget; I look at it.", f"click[{pick[0]}]"
+    if page["next"] and page["page_no"] < MAX_RESULT_PAGES:
+        return "Nothing left on this page is within the budget; I look at the next page.", f"click[{NEXT_PAGE}]"
+    return "None of these results fits; I go back and search with other words.", f"click[{BACK_TO_SEARCH}]"
+
+def _on_item(s:dict, page:dict, cap:float) -> tuple[str, str]:
+    ins, back = s["instruction"], f"click[{PREV_PAGE}]"
+    want = wanted_options(ins, page["options"])
+    if lacking := [k for k, v in want.items() if v is None]: return f"It offers no {lacking[0]} the instruction asks for; back to the results.", back
+    if price_range(page["price"])[0] > cap: return f"It costs {page['price']}, over the budget of ${cap:.2f}; back to the results.", back
+    need = needed_words(ins, skip=want.values())
+    gap = [w for w in need if w not in set(words(page["title"] + " " + s["read"].get(s["asin"], "")))]
+    if gap and s["asin"] not in s["read"]: return f"The title does not say {' '.join(gap)}; I read the description.", "click[Description]"
+    if gap: return f"The description does not say {' '.join(gap)} either; back to the results.", back
+    for k, v in want.items():
+        if s["chosen"].get(k) != v.lower(): return f"The instruction asks for {v} ({k}), so I select it.", f"click[{v}]"
+    return f"It is {' '.join(need)}, the options asked for are selected and {page['price']} is within the budget. I buy it.", f"click[{END_BUTTON}]"
+
+def shop_move(s:dict) -> tuple[str, str]:
+    "(thought, action): the expert's next step, decided from the pages it has seen (`s`, from `read_shopping`)."
+    ins, page = s["instruction"], s["page"]
+    cap = budget(ins)
+    if page["kind"] == "search":
+        q = next((q for q in my_queries(ins) if q not in s["searches"]), my_queries(ins)[-1])
+        return f"I need {query_of(ins)}{'' if cap == float('inf') else f' under ${cap:.2f}'}. I search for it.", f"search[{q}]"
+    if page["kind"] == "results": return _on_results(s, page, cap)
+    if page["kind"] == "sub": return "I have read it; back to the product.", f"click[{PREV_PAGE}]"
+    return _on_item(s, page, cap)
+
+# %% ../../nbs/25_envs_webshop.ipynb #d3563bea
+@patch
+def expert_action(self:WebShopEnv) -> str:
+    "The imitable expert's next ReAct turn: decided from the transcript (the pages it was shown) alone."
+    return format_react(*shop_move(read_shopping(self.transcript)))
 
 # %% ../../nbs/25_envs_webshop.ipynb #9c02a739
 @patch
