@@ -4,7 +4,8 @@
 
 # %% auto #0
 __all__ = ['IGNORE', 'supervised_spans', 'reply_span', 'span_labels', 'tokens_and_labels', 'message_token_segments',
-           'encode_example', 'BCConfig', 'BCTrainer', 'collate', 'autocast', 'bench_train']
+           'encode_example', 'BCConfig', 'BCTrainer', 'collate', 'autocast', 'action_of', 'heldout_turns',
+           'action_accuracy', 'shorten_history', 'imitation_verdict', 'bench_train']
 
 # %% ../nbs/16_bc.ipynb #477240f5
 import agentgym_nb  # sets OMP_WAIT_POLICY before torch loads
@@ -16,6 +17,7 @@ from transformers import get_cosine_schedule_with_warmup
 from fastcore.basics import patch
 from tqdm.auto import tqdm
 from .config import Preset
+from .react import InvalidAction, parse_react
 from .models import ModelConfig, context_head, load_model, save_model, to_messages, train_tokenizer
 from .trajectory import load_trajectories
 
@@ -110,6 +112,8 @@ class BCConfig:
     eval_every: int = 50  # steps between held-out evaluations
     ckpt_every: int = 100  # steps between checkpoints
     seed: int = 0
+    action_turns: int = 100  # held-out expert turns per env whose action the model is asked for after training (0: skip)
+    max_new_tokens: int = 128  # reply cap when it is asked
 
     @classmethod
     def from_preset(cls, p:Preset, data:str, out:str, seed:int=0) -> "BCConfig":
@@ -118,7 +122,7 @@ class BCConfig:
                         intermediate_size=3 * p.hidden_size, max_len=p.max_len, lora_r=p.lora_r, seed=seed,
                         dtype="float32" if p.model == "tiny" else "bfloat16")
         return cls(data, out, m, p.vocab_size, p.bc_batch, p.bc_grad_accum, p.bc_lr, 0.1, p.bc_warmup, p.bc_steps,
-                   0.05, p.bc_eval_every, p.bc_ckpt_every, seed)
+                   0.05, p.bc_eval_every, p.bc_ckpt_every, seed, max_new_tokens=p.max_new_tokens)
 
 # %% ../nbs/16_bc.ipynb #0b2075b3
 class BCTrainer:
@@ -139,28 +143,29 @@ class BCTrainer:
                 tok = train_tokenizer((c["value"] for t in trajs for c in t.conversations), vocab_size=cfg.vocab_size)
                 tok.save_pretrained(tok_dir)
         self.model, self.tokenizer, self.how = load_model(cfg.model, tok)
-        self.examples, self.skipped, self.dropped_turns = self._encode(trajs)
+        self.examples, trajs, self.skipped, self.dropped_turns = self._encode(trajs)
         rng = np.random.default_rng(cfg.seed)
         order = rng.permutation(len(self.examples))
         n_eval = max(1, int(len(order) * cfg.eval_frac)) if len(order) > 1 else 0
         self.eval_set = [self.examples[i] for i in order[:n_eval]]
         self.train_set = [self.examples[i] for i in order[n_eval:]]
+        self.eval_trajs = [trajs[i] for i in order[:n_eval]]  # their episodes: env and turns, for `action_accuracy`
         decay = [p for p in self.model.parameters() if p.requires_grad and p.dim() >= 2]
         rest = [p for p in self.model.parameters() if p.requires_grad and p.dim() < 2]
         self.opt = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay}, {"params": rest, "weight_decay": 0.0}],
                                      lr=cfg.lr, betas=(0.9, 0.95))
         self.sched = get_cosine_schedule_with_warmup(self.opt, cfg.warmup_steps, cfg.max_steps)
-        self.step_n, self.epoch, self.cursor, self.history = 0, 0, 0, []
+        self.step_n, self.epoch, self.cursor, self.history, self.accuracy = 0, 0, 0, [], None
         self._resume()
 
     def _encode(self, trajs):
-        out, skipped, dropped = [], 0, 0
+        out, kept, skipped, dropped = [], [], 0, 0
         for t in trajs:
             ex = encode_example(t.conversations, self.tokenizer, self.cfg.model.max_len)
             if ex is None: skipped += 1; continue
-            out.append(ex); dropped += ex["dropped_turns"] > 0
+            out.append(ex); kept.append(t); dropped += ex["dropped_turns"] > 0
         if not out: raise ValueError(f"no trajectory in {self.cfg.data} fits max_len={self.cfg.model.max_len} with a supervised turn")
-        return out, skipped, dropped
+        return out, kept, skipped, dropped
 
 # %% ../nbs/16_bc.ipynb #267090fe
 def _seed_all(seed:int):
@@ -256,10 +261,93 @@ def _resume(self:BCTrainer):
         log.write_text("".join(json.dumps(m) + "\n" for m in self.history))
     if self.progress: print(f"resumed {self.out} at step {self.step_n}")
 
+# %% ../nbs/16_bc.ipynb #b2e17bfd
+def action_of(reply:str) -> str|None:
+    "The action a ReAct `reply` names, whitespace and case normalised; None when it does not parse."
+    try: return " ".join(parse_react(reply).split()).lower()
+    except InvalidAction: return None
+
+# %% ../nbs/16_bc.ipynb #4f561939
+def heldout_turns(trajs:list, # held-out `Trajectory`s
+                  per_env:int=100, # most turns drawn per env (seeded)
+                  seed:int=0) -> list[dict]:
+    "The supervised replies of `trajs`, at most `per_env` per env: `{env, messages, expert}`, the history before each and the reply."
+    where = {}  # env -> (trajectory, turn index) of every supervised reply
+    for t in trajs:
+        env = t.env or t.item_id.rsplit("_", 1)[0]
+        where.setdefault(env, []).extend((t, i) for i, c in enumerate(t.conversations) if c["from"] == "gpt" and c["loss"] is True)
+    rng, turns = np.random.default_rng(seed), []
+    for env, at in sorted(where.items()):
+        for j in sorted(rng.choice(len(at), min(per_env, len(at)), replace=False)):
+            t, i = at[j]
+            turns.append({"env": env, "messages": to_messages(t.conversations[:i]), "expert": t.conversations[i]["value"]})
+    return turns
+
+# %% ../nbs/16_bc.ipynb #f717d946
+def action_accuracy(turns:list[dict], # from `heldout_turns`
+                    replies:list[str], # one reply to each turn's history
+                   ) -> dict:
+    "Per env: `n` turns asked, and the `accuracy`, the share of replies naming the expert's action."
+    hits = {}
+    for t, r in zip(turns, replies, strict=True):
+        a = action_of(r)
+        hits.setdefault(t["env"], []).append(a is not None and a == action_of(t["expert"]))
+    return {e: {"n": len(h), "accuracy": round(sum(h) / len(h), 4)} for e, h in sorted(hits.items())}
+
+# %% ../nbs/16_bc.ipynb #9dedd6f1
+def shorten_history(messages:list[dict], tokenizer, room:int) -> list[dict]:
+    "`messages` less the oldest whole pairs no context of `room` tokens can hold: the longest such cut that still overflows `room`."
+    head = context_head(messages)
+    size = lambda d: len(tokenizer(tokenizer.apply_chat_template(messages[:head] + messages[head + d:], tokenize=False,
+                                                                  add_generation_prompt=True), add_special_tokens=False)["input_ids"])
+    if size(0) <= room: return messages
+    lo, hi = 0, (len(messages) - head - 2) // 2  # pairs dropped: lo still overflows; the agent stops dropping by hi
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if size(2 * mid) > room: lo = mid
+        else: hi = mid - 1
+    return messages[:head] + messages[head + 2 * lo:]
+
+# %% ../nbs/16_bc.ipynb #3acde2c7
+@patch
+def action_accuracy(self:BCTrainer, per_env:int|None=None, # turns asked per env; None: `cfg.action_turns`
+                    agent=None, # any `Agent`; None: the model being trained, greedy, as evaluation runs it
+                   ) -> dict:
+    "Teacher-forced action accuracy per env on the held-out episodes' supervised turns."
+    turns = heldout_turns(self.eval_trajs, self.cfg.action_turns if per_env is None else per_env, self.cfg.seed)
+    if not turns: return {}
+    if agent is None:
+        from agentgym_nb.agents import ModelAgent  # a later chapter, which imports nothing of this one
+        agent = ModelAgent(self.model, self.tokenizer, max_new_tokens=self.cfg.max_new_tokens)
+    room = agent.max_len - agent.max_new_tokens if hasattr(agent, "max_len") else None  # a ModelAgent
+    convs = [t["messages"] if room is None else shorten_history(t["messages"], self.tokenizer, room) for t in turns]
+    step = getattr(agent, "max_batch", len(turns))
+    replies = [r for i in range(0, len(convs), step) for r in agent(convs[i:i + step])]
+    return action_accuracy(turns, replies)
+
+# %% ../nbs/16_bc.ipynb #78d4c0c2
+def imitation_verdict(accuracy:dict, # per env: action accuracy, a share or `action_accuracy`'s `{n, accuracy}`
+                      success:dict, # per env: the cloned model's success rate
+                      imitated:float=0.8, # accuracy from which the model acts as the expert does
+                      failed:float=0.5, # accuracy below which it did not learn to
+                      solved:float=0.5, # success rate from which the env counts as solved
+                     ) -> dict[str, str]:
+    "Per env, in plain words: did the cloned model fail to imitate, or imitate and still fail?"
+    out = {}
+    for env, a in accuracy.items():
+        a, s = a["accuracy"] if isinstance(a, dict) else a, success.get(env)
+        if s is None: out[env] = f"{a:.0%} of held-out expert actions; no success rate to compare"
+        elif a < failed: out[env] = f"failed to imitate: {a:.0%} of held-out expert actions, {s:.0%} success (train longer or bigger first)"
+        elif a < imitated: out[env] = f"partly imitated: {a:.0%} of held-out expert actions, {s:.0%} success"
+        elif s < solved: out[env] = (f"imitated ({a:.0%} of held-out expert actions) yet {s:.0%} success: acting like the expert turn by "
+                                     "turn is not enough (errors compound off its path), or the context is cut")
+        else: out[env] = f"imitated ({a:.0%} of held-out expert actions) and succeeds ({s:.0%})"
+    return out
+
 # %% ../nbs/16_bc.ipynb #a0545600
 @patch
 def fit(self:BCTrainer) -> dict:
-    "Train to `max_steps`, save `out/model`, and return the summary."
+    "Train to `max_steps`, save `out/model`, ask for the held-out actions, and return the summary."
     t0, start = time.perf_counter(), self.step_n
     bar = tqdm(total=self.cfg.max_steps, initial=self.step_n, desc="BC", disable=not self.progress)
     while self.step_n < self.cfg.max_steps:
@@ -267,16 +355,18 @@ def fit(self:BCTrainer) -> dict:
     bar.close()
     if self.step_n % self.cfg.ckpt_every: self.save_checkpoint()
     save_model(self.model, self.tokenizer, self.out/"model")
+    if self.cfg.action_turns: self.accuracy = self.action_accuracy()
     return self.summary(time.perf_counter() - t0, self.step_n - start)
 
 @patch
 def summary(self:BCTrainer, seconds:float=0.0, steps_run:int=0) -> dict:
-    "Steps, last train loss, held-out loss, tokens/s and minutes of the run."
+    "Steps, last train loss, held-out loss and action accuracy, tokens/s and minutes of the run."
     ran = self.history[-steps_run:] if steps_run else []
     evals = [m["eval_loss"] for m in self.history if "eval_loss" in m]
     tps = sum(m["tokens"] for m in ran) / max(sum(m["seconds"] for m in ran), 1e-9) if ran else 0.0
     return {"steps": self.step_n, "train_loss": self.history[-1]["loss"] if self.history else None,
-            "eval_loss": evals[-1] if evals else None, "tokens_per_s": round(tps, 1), "minutes": round(seconds / 60, 3),
+            "eval_loss": evals[-1] if evals else None, "action_accuracy": self.accuracy,
+            "tokens_per_s": round(tps, 1), "minutes": round(seconds / 60, 3),
             "model": self.how, "examples": len(self.train_set), "skipped_too_long": self.skipped,
             "trimmed_examples": self.dropped_turns}
 

@@ -13,12 +13,12 @@ from .config import load_settings
 
 # %% ../nbs/10_cli.ipynb #5ac8fbe4
 def cmd_envs(a) -> dict:
-    "List the registered envs with their splits."
+    "List the registered envs (with `--variants`, their difficulty variants too) and their splits."
     import agentgym_nb
     from agentgym_nb.core import env_class, gym_id
-    rows = {n: {"gym_id": gym_id(env_class(n)), **{k: len(r) for k, r in env_class(n).splits.items()}} for n in agentgym_nb.list_envs()}
+    rows = {n: {"gym_id": gym_id(env_class(n)), **{k: len(r) for k, r in env_class(n).splits.items()}} for n in agentgym_nb.list_envs(variants=a.variants)}
     if not a.json:
-        for n, r in rows.items(): print(f"{n:10s} {r['gym_id']:24s} " + " ".join(f"{k}={v}" for k, v in r.items() if k != "gym_id"))
+        for n, r in rows.items(): print(f"{n:13s} {r['gym_id']:28s} " + " ".join(f"{k}={v}" for k, v in r.items() if k != "gym_id"))
     return {"envs": rows}
 
 def cmd_serve(a) -> dict:
@@ -34,7 +34,7 @@ def cmd_serve(a) -> dict:
 
 # %% ../nbs/10_cli.ipynb #301790dd
 def cmd_expert(a) -> dict:
-    "Run an env's expert on items of a split; print and return the success figures."
+    "Run an env's expert (or oracle) on items of a split; print and return the success figures."
     import agentgym_nb
     from agentgym_nb.core import pick_items
     from agentgym_nb.expert import run_expert, success_table
@@ -42,14 +42,14 @@ def cmd_expert(a) -> dict:
     st = load_settings()
     n = a.n or st.get_preset(a.preset).expert_n
     seed = st.seed if a.seed is None else a.seed
-    trajs = run_expert(a.env, pick_items(a.env, a.split, n, seed), url=a.url, progress=not a.json)
+    trajs = run_expert(a.env, pick_items(a.env, a.split, n, seed), url=a.url, progress=not a.json, policy=a.policy)
     tbl = success_table(trajs)
     if not a.json: print(tbl.to_string())
     if a.out:
         write_jsonl(trajs, Path(a.out)/f"{a.env}.jsonl")
-        write_manifest(a.out, seed=seed, split=a.split, source="expert")
+        write_manifest(a.out, seed=seed, split=a.split, source=a.policy)
     row = tbl.loc[a.env]
-    return {"env": a.env, "split": a.split, "n": len(trajs), "success_rate": round(float(row.success_rate), 4),
+    return {"env": a.env, "policy": a.policy, "split": a.split, "n": len(trajs), "success_rate": round(float(row.success_rate), 4),
             "avg_reward": round(float(row.avg_reward), 4), "avg_turns": round(float(row.avg_turns), 2)}
 
 def cmd_bench_envs(a) -> dict:
@@ -72,7 +72,7 @@ def cmd_data_build(a) -> dict:
     import agentgym_nb
     from agentgym_nb.data import DataConfig, build_datasets, dataset_stats
     from agentgym_nb.trajectory import load_trajectories
-    st = load_settings(); cfg = DataConfig.from_preset(st.get_preset(a.preset), st.seed)
+    st = load_settings(); cfg = DataConfig.from_preset(st.get_preset(a.preset), st.seed); cfg.policy = a.policy
     root = Path(a.out) if a.out else st.data_dir
     res = build_datasets(cfg, root, progress=not a.json)
     if not a.json:
@@ -90,6 +90,7 @@ def cmd_train_bc(a) -> dict:
     cfg = BCConfig.from_preset(st.get_preset(a.preset), a.data or str(st.data_dir/"agenttraj"),
                                a.out or str(st.data_dir/"runs"/"bc"), st.seed)
     if a.steps: cfg.max_steps = a.steps
+    if a.action_turns is not None: cfg.action_turns = a.action_turns
     trainer = BCTrainer(cfg, progress=not a.json)
     res = trainer.fit()
     if not a.json: print(json.dumps(res, indent=1))
@@ -217,12 +218,15 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help); p.set_defaults(fn=fn)
         p.add_argument("--json", action="store_true", help="print the results as JSON on the last line")
         return p
-    add("envs", cmd_envs, "list the registered envs")
+    p = add("envs", cmd_envs, "list the registered envs")
+    p.add_argument("--variants", action="store_true", help="also list the difficulty variants (e.g. maze-7x7)")
     p = add("serve", cmd_serve, "serve envs over HTTP (AgentGym's routes)")
     p.add_argument("envs", nargs="+"); p.add_argument("--host"); p.add_argument("--port", type=int)
     p.add_argument("--session-ttl", type=float); p.add_argument("--max-sessions", type=int)
     p = add("expert", cmd_expert, "run an env's scripted expert")
     p.add_argument("env"); p.add_argument("--split", default="test"); p.add_argument("--n", type=int)
+    p.add_argument("--policy", default="expert", choices=["expert", "oracle"],
+                   help="expert: decides from the observations (default); oracle: may read hidden state (an upper bound)")
     p.add_argument("--seed", type=int); p.add_argument("--preset"); p.add_argument("--out"); p.add_argument("--url")
     p = add("quickstart", cmd_quickstart, "the main job: experts over HTTP, datasets, behaviour cloning, AgentEvol, evaluation")
     p.add_argument("--preset"); p.add_argument("--out")
@@ -247,9 +251,12 @@ def build_parser() -> argparse.ArgumentParser:
     data = sub.add_parser("data", help="datasets").add_subparsers(dest="data", required=True)
     p = data.add_parser("build", help="build AgentTraj, AgentTraj-L and AgentEval"); p.set_defaults(fn=cmd_data_build)
     p.add_argument("--preset"); p.add_argument("--out"); p.add_argument("--json", action="store_true")
+    p.add_argument("--policy", default="expert", choices=["expert", "oracle"],
+                   help="who plays AgentTraj: the imitable expert (default) or the oracle (the data ablation)")
     train = sub.add_parser("train", help="training").add_subparsers(dest="train", required=True)
     p = train.add_parser("bc", help="behaviour cloning on expert trajectories"); p.set_defaults(fn=cmd_train_bc)
     p.add_argument("--preset"); p.add_argument("--data"); p.add_argument("--out"); p.add_argument("--steps", type=int)
+    p.add_argument("--action-turns", type=int, help="held-out expert turns per env the model is asked for after training (0: skip)")
     p.add_argument("--json", action="store_true")
     bench = sub.add_parser("bench", help="benchmarks").add_subparsers(dest="bench", required=True)
     p = bench.add_parser("envs", help="env steps/s in process and over HTTP"); p.set_defaults(fn=cmd_bench_envs)
