@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['IGNORE', 'supervised_spans', 'reply_span', 'span_labels', 'tokens_and_labels', 'message_token_segments',
-           'encode_example', 'BCConfig', 'BCTrainer', 'collate', 'autocast', 'action_of', 'heldout_turns',
-           'action_accuracy', 'shorten_history', 'imitation_verdict', 'bench_train']
+           'encode_example', 'BCConfig', 'BCTrainer', 'epoch_order', 'collate', 'autocast', 'action_of',
+           'heldout_turns', 'action_accuracy', 'shorten_history', 'imitation_verdict', 'bench_train']
 
 # %% ../nbs/16_bc.ipynb #477240f5
 import agentgym_nb  # sets OMP_WAIT_POLICY before torch loads
@@ -171,6 +171,22 @@ class BCTrainer:
 def _seed_all(seed:int):
     random.seed(seed); np.random.seed(seed); torch.manual_seed(seed)
 
+# %% ../nbs/16_bc.ipynb #77263579
+def epoch_order(lengths:list[int], # the examples' lengths in tokens
+                batch_size:int, # examples per micro-batch
+                seed:int, epoch:int, # the order is a function of these (a resumed run sees the same)
+                group:int=8, # batches per window sorted by length (1: plain shuffling)
+               ) -> list[int]:
+    "One epoch's order of example indices: shuffled, length-sorted within windows, full batches shuffled, any short one last."
+    rng = np.random.default_rng([seed, epoch])
+    order, w = rng.permutation(len(lengths)), batch_size * group
+    batches = []
+    for s in range(0, len(order), w):
+        win = sorted(order[s:s + w].tolist(), key=lambda i: lengths[i])
+        batches += [win[k:k + batch_size] for k in range(0, len(win), batch_size)]
+    full = [b for b in batches if len(b) == batch_size]
+    return [i for j in rng.permutation(len(full)) for i in full[j]] + [i for b in batches if len(b) < batch_size for i in b]
+
 # %% ../nbs/16_bc.ipynb #2cb4c119
 def collate(examples:list[dict], pad_id:int, device="cpu") -> dict:
     "Right-padded `input_ids`, `attention_mask` and `labels` tensors for a list of examples, on `device`."
@@ -183,14 +199,16 @@ def collate(examples:list[dict], pad_id:int, device="cpu") -> dict:
 
 @patch
 def next_batch(self:BCTrainer) -> list[dict]:
-    "The next micro-batch of training examples (a new seeded order each epoch)."
+    "The next micro-batch of training examples (a new seeded, length-grouped order each epoch)."
     batch = []
     while len(batch) < self.cfg.batch_size:
-        order = np.random.default_rng([self.cfg.seed, self.epoch]).permutation(len(self.train_set))
-        take = order[self.cursor:self.cursor + self.cfg.batch_size - len(batch)]
+        if getattr(self, "_order_epoch", None) != self.epoch:
+            lengths = [len(e["input_ids"]) for e in self.train_set]
+            self._order, self._order_epoch = epoch_order(lengths, self.cfg.batch_size, self.cfg.seed, self.epoch), self.epoch
+        take = self._order[self.cursor:self.cursor + self.cfg.batch_size - len(batch)]
         batch += [self.train_set[i] for i in take]
         self.cursor += len(take)
-        if self.cursor >= len(order): self.epoch, self.cursor = self.epoch + 1, 0
+        if self.cursor >= len(self._order): self.epoch, self.cursor = self.epoch + 1, 0
     return batch
 
 # %% ../nbs/16_bc.ipynb #f76667f7

@@ -88,7 +88,7 @@ def cmd_train_bc(a) -> dict:
     from agentgym_nb.bc import BCConfig, BCTrainer
     st = load_settings()
     cfg = BCConfig.from_preset(st.get_preset(a.preset), a.data or str(st.data_dir/"agenttraj"),
-                               a.out or str(st.data_dir/"runs"/"bc"), st.seed)
+                               a.out or str(st.data_dir/"runs"/"bc"), st.seed if a.seed is None else a.seed)
     if a.steps: cfg.max_steps = a.steps
     if a.action_turns is not None: cfg.action_turns = a.action_turns
     trainer = BCTrainer(cfg, progress=not a.json)
@@ -256,6 +256,7 @@ def build_parser() -> argparse.ArgumentParser:
     train = sub.add_parser("train", help="training").add_subparsers(dest="train", required=True)
     p = train.add_parser("bc", help="behaviour cloning on expert trajectories"); p.set_defaults(fn=cmd_train_bc)
     p.add_argument("--preset"); p.add_argument("--data"); p.add_argument("--out"); p.add_argument("--steps", type=int)
+    p.add_argument("--seed", type=int, help="the run's seed: model init, data order, held-out split (default: settings.ini's)")
     p.add_argument("--action-turns", type=int, help="held-out expert turns per env the model is asked for after training (0: skip)")
     p.add_argument("--json", action="store_true")
     bench = sub.add_parser("bench", help="benchmarks").add_subparsers(dest="bench", required=True)
