@@ -163,7 +163,7 @@ def cmd_ablations(a) -> dict:
 def cmd_quickstart(a) -> dict:
     "Serve and run the experts over HTTP, build the datasets, train BC, evaluate it, run AgentEvol: the pipeline on one preset."
     import time, pandas as pd
-    from agentgym_nb.bc import BCConfig, BCTrainer
+    from agentgym_nb.bc import BCConfig, BCTrainer, imitation_verdict
     from agentgym_nb.core import pick_items
     from agentgym_nb.data import DataConfig, build_datasets
     from agentgym_nb.evaluate import markdown_table
@@ -195,17 +195,19 @@ def cmd_quickstart(a) -> dict:
         f"{bc['minutes']} min; model in {evol.model_dir(0)}\n\n4/5 evaluation of the BC model on AgentEval")
     ev = evol.evaluate(0); lap("bc_eval")
     say(markdown_table(ev) + f"\nper-episode results in {evol.round_dir(0)/'eval'/'greedy'}")
+    bc_res = pd.read_csv(evol.round_dir(0)/"eval"/"greedy"/"results.csv", index_col=0)
+    verdict = imitation_verdict(bc.get("action_accuracy") or {}, bc_res.success.to_dict())
+    say("did BC imitate the expert?\n" + "\n".join(f"  {e}: {v}" for e, v in verdict.items()))
     if a.rounds:
         say(f"\n5/5 AgentEvol, {a.rounds} rounds of explore, filter, learn; the last evaluated beside its matched control")
         ev = evol.run(progress=not a.json); lap("agentevol")
         say(markdown_table(ev) + f"\n\nround {a.rounds} paired with its control and with BC on the same items:\n"
             f"{evol.compare(a.rounds).to_string()}\nrun folder: {evol.out}")
-    bc_res = pd.read_csv(evol.round_dir(0)/"eval"/"greedy"/"results.csv", index_col=0)
     say(f"\nminutes per stage: {minutes}, total {sum(minutes.values()):.1f}")
     return {"preset": p.name, "out": str(root), "per_env": {e: round(float(r.success_rate), 4) for e, r in tbl.iterrows()},
             "n": int(tbl.n.sum()), "agenttraj": {c["env"]: c["kept"] for c in data["agenttraj"]}, "bc": bc,
             "bc_eval": {"avg_success": round(float(bc_res.success.mean()), 4), "n": int(bc_res.n.sum()),
-                        "per_env": {e: round(float(v), 4) for e, v in bc_res.success.items()}},
+                        "per_env": {e: round(float(v), 4) for e, v in bc_res.success.items()}, "imitation": verdict},
             "table": {r: {c: float(v) for c, v in row.items()} for r, row in ev.round(1).to_dict("index").items()},
             "kept": evol.kept_counts(), "minutes": minutes}
 

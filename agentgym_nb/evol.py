@@ -125,7 +125,7 @@ def _train(self:AgentEvol, data:Path, out:Path, steps:int) -> dict:
     tok = self.model_dir(0).parent/"tokenizer"
     if tok.exists() and not (out/"tokenizer").exists(): shutil.copytree(tok, out/"tokenizer")
     cfg = BCConfig.from_preset(self.preset, str(data), str(out), self.seed)
-    cfg.max_steps = steps
+    cfg.max_steps, cfg.action_turns = steps, 0  # the learnability check is BC's (train bc); rounds skip it
     return BCTrainer(cfg, progress=False).fit()
 
 # %% ../nbs/21_evol.ipynb #a01b1850
