@@ -239,8 +239,7 @@ def expert_action(self:MazeEnv) -> str:
     if told is None: return format_react("I have not been told where I am; I try moving up.", "move up")
     (goal, pos, blocked), last = told, last_move(self.transcript)
     move, why = walker_move(goal, pos, blocked, last)
-    where = " and ".join(toward(pos, goal))
-    return format_react(f"I am at {pos[0]}, {pos[1]} and the goal is at {goal[0]}, {goal[1]}, so it is {where}. {why}", f"move {move}")
+    return format_react(f"The goal is {' and '.join(toward(pos, goal))}. {why}", f"move {move}")
 
 # %% ../../nbs/04_envs_maze.ipynb #bdd11ff7
 Maze7x7Env = register_variant(MazeEnv, "maze-7x7", "Maze7x7", rooms=3, max_turns=20)
