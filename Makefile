@@ -50,7 +50,7 @@ nbtest: install
 
 # pytest's exit 5 means no test was selected: not a failure of the suite.
 pytest: install
-	$(BIN)/python -m pytest tests/ -q -p no:cacheprovider; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests selected"; exit 0; fi; exit $$rc
+	$(BIN)/python -m pytest tests/ -q -p no:cacheprovider --durations=25; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests selected"; exit 0; fi; exit $$rc
 
 test: export-check nbtest pytest
 
