@@ -531,6 +531,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                            'agentgym_nb/envs/babyai.py'),
                                          'agentgym_nb.envs.babyai.BabyAIExpert._saw': ( 'envs_babyai.html#babyaiexpert._saw',
                                                                                         'agentgym_nb/envs/babyai.py'),
+                                         'agentgym_nb.envs.babyai.BabyAIExpert._seek': ( 'envs_babyai.html#babyaiexpert._seek',
+                                                                                         'agentgym_nb/envs/babyai.py'),
                                          'agentgym_nb.envs.babyai.BabyAIExpert._side_free': ( 'envs_babyai.html#babyaiexpert._side_free',
                                                                                               'agentgym_nb/envs/babyai.py'),
                                          'agentgym_nb.envs.babyai.BabyAIExpert._travelled': ( 'envs_babyai.html#babyaiexpert._travelled',

@@ -636,16 +636,21 @@ def _recall(self:BabyAIExpert, d:Desc):
             return f"I saw the {nm} {'behind me' if r == 0 else 'on my ' + side}, so I turn {side}.", f"turn {side}"
     return None
 
-# %% ../../nbs/11_envs_babyai.ipynb #d2f22ea0
+# %% ../../nbs/11_envs_babyai.ipynb #b0690e65
 PICKABLE = ("key", "ball", "box")
 
 @patch
-def _go_to(self:BabyAIExpert, task:Task):
-    seen = self._visible(task.obj)
+def _seek(self:BabyAIExpert, d:Desc, seen:list, verb:str, said):
+    "`verb` the first of `seen` the menu offers (the thought `said(label)`), else walk toward it, else look for `d`."
     for t in seen:
-        if f"go to {t.label}" in self.view.actions: return f"I see {t.label}, so I go to it.", f"go to {t.label}"
+        if f"{verb} {t.label}" in self.view.actions: return said(t.label), f"{verb} {t.label}"
     if seen: return self._approach(seen[0])
-    return self._recall(task.obj) or self._explore(task.obj)
+    return self._recall(d) or self._explore(d)
+
+# %% ../../nbs/11_envs_babyai.ipynb #d2f22ea0
+@patch
+def _go_to(self:BabyAIExpert, task:Task):
+    return self._seek(task.obj, self._visible(task.obj), "go to", lambda l: f"I see {l}, so I go to it.")
 
 @patch
 def _pick_up(self:BabyAIExpert, task:Task): return self._fetch(task.obj)
@@ -655,10 +660,7 @@ def _fetch(self:BabyAIExpert, d:Desc, because:str=""):
     "Pick up a thing that fits `d` (saying `because` first), or look for one."
     seen = self._visible(d, PICKABLE)
     if seen and self.view.carrying: return self._free_hands(f"pick up {seen[0].label}", seen[0])
-    for t in seen:
-        if f"pick up {t.label}" in self.view.actions: return f"{because}I see {t.label}, so I pick it up.", f"pick up {t.label}"
-    if seen: return self._approach(seen[0])
-    return self._recall(d) or self._explore(d)
+    return self._seek(d, seen, "pick up", lambda l: f"{because}I see {l}, so I pick it up.")
 
 @patch
 def _open(self:BabyAIExpert, task:Task):
@@ -680,11 +682,7 @@ def _put(self:BabyAIExpert, task:Task):
     if not (c and task.obj.matches(c)): return self._fetch(task.obj)
     near = [(nm, p) for nm, p in self._places() if task.near.matches(nm)]
     if near and (step := self._beside(*near[0], c)): return step
-    seen = self._visible(task.near)
-    for t in seen:
-        if f"go to {t.label}" in self.view.actions: return f"I carry the {c} and see {t.label}, so I go to it.", f"go to {t.label}"
-    if seen: return self._approach(seen[0])
-    return self._recall(task.near) or self._explore(task.near)
+    return self._seek(task.near, self._visible(task.near), "go to", lambda l: f"I carry the {c} and see {l}, so I go to it.")
 
 # %% ../../nbs/11_envs_babyai.ipynb #50c67ec9
 @patch
