@@ -127,14 +127,15 @@ def step(self:TextEnv, action):
         if self.done: raise InvalidAction("the episode is over; reset to start another")
         if isinstance(action, str) and len(action) > self.max_action_length:
             raise InvalidAction(f"your reply has {len(action)} characters; the limit is {self.max_action_length}")
-        obs, reward, terminated = self._step(self._parse(parse_react(action)))
+        act = parse_react(action)
+        obs, reward, terminated = self._step(self._parse(act))
     except InvalidAction as e:
         self.observation = to_charset(invalid_observation(str(e), self.action_hint))[:self.max_obs_length]
         self.transcript.append((action if isinstance(action, str) else repr(action), self.observation))
         return self.observation, 0.0, self.done, False, self.info(valid_action=False)
     self.done = bool(terminated)
     self.observation = to_charset(obs)[:self.max_obs_length]
-    self.transcript.append((parse_react(action), self.observation))
+    self.transcript.append((act, self.observation))
     return self.observation, float(reward), self.done, False, self.info()
 
 @patch

@@ -63,13 +63,14 @@ def build_env(name:str, items:list[int], folder, noise:float=0.0, seed:int=0, pr
 def _counts(name, kept, n): return {"env": name, "items": n, "kept": len(kept), "dropped": n - len(kept)}
 
 # %% ../nbs/14_data.ipynb #d14392ca
-def _build_one(args, progress=False): return build_env(*args[:5], progress=progress, policy=args[5])
+def _build_one(job:dict, progress:bool=False): return build_env(**job, progress=progress)
 
 def build_datasets(cfg:DataConfig, root, workers:int|None=None, progress:bool=True) -> dict:
     "Build `root/agenttraj-l`, `root/agenttraj` and `root/agenteval` for `cfg`; returns counts per dataset and env."
     root = Path(root)
     big, small, ev = root/"agenttraj-l", root/"agenttraj", root/"agenteval"
-    jobs = [(e, train_order(e, cfg.seed)[:cfg.traj_l_per_env], big, cfg.noise, cfg.seed, cfg.policy) for e in cfg.envs]
+    jobs = [dict(name=e, items=train_order(e, cfg.seed)[:cfg.traj_l_per_env], folder=big, noise=cfg.noise, seed=cfg.seed,
+                 policy=cfg.policy) for e in cfg.envs]
     workers = workers or min(len(jobs), os.cpu_count() or 1)
     if workers > 1:
         with ProcessPoolExecutor(workers) as ex:
