@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['CHARSET', 'to_charset', 'Wire', 'TextEnv', 'all_items', 'draw_item', 'check_item', 'gym_id', 'register', 'list_envs',
-           'env_class', 'make', 'register_variant', 'env_dir', 'pick_items']
+           'env_class', 'TurnLimit', 'make', 'register_variant', 'env_dir', 'pick_items']
 
 # %% ../nbs/02_core.ipynb #6f490234
 import dataclasses, re, string, unicodedata
@@ -186,13 +186,20 @@ def env_class(name:str) -> type:
     return _REGISTRY[name]
 
 # %% ../nbs/02_core.ipynb #23109fa6
+class TurnLimit(TimeLimit):
+    "Gymnasium's `TimeLimit` that also ends the episode it truncates: a later step acts on nothing, and scores nothing."
+    def step(self, action):
+        obs, reward, terminated, truncated, info = super().step(action)
+        if truncated: self.unwrapped.done = True
+        return obs, reward, terminated, truncated, info
+
 def make(name:str, url:str|None=None, **kwargs) -> gym.Env:
     "The env `name`, in process wrapped in its turn limit, or a client of the server at `url`."
     cls = env_class(name)
     if url is not None:
         from agentgym_nb.client import HTTPEnv
         return HTTPEnv(cls, url, **kwargs)
-    return TimeLimit(cls(**kwargs), max_episode_steps=cls.max_turns)
+    return TurnLimit(cls(**kwargs), max_episode_steps=cls.max_turns)
 
 # %% ../nbs/02_core.ipynb #af83179d
 def register_variant(base:type, # the registered env class to copy

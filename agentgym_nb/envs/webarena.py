@@ -5,8 +5,8 @@
 # %% auto #0
 __all__ = ['CHROMIUM', 'N_BROWSERS', 'SKIP_ROLES', 'EMPTY_ROLES', 'IGNORED_PROPS', 'KEYS', 'ACTION_HINT', 'PLACEHOLDERS',
            'ENV_VARS', 'INSTRUCTION', 'BrowserThread', 'browser_thread', 'next_browser', 'tree_text', 'key_comb',
-           'Session', 'parse_action', 'exact_match', 'must_include', 'fuzzy_match', 'string_match', 'url_match',
-           'rows_match', 'fill_url', 'OriginalSites', 'load_config_dir', 'LocalSiteSource', 'local_sites',
+           'Session', 'extract_action', 'parse_action', 'exact_match', 'must_include', 'fuzzy_match', 'string_match',
+           'url_match', 'rows_match', 'fill_url', 'OriginalSites', 'load_config_dir', 'LocalSiteSource', 'local_sites',
            'WebArenaEnv']
 
 # %% ../../nbs/35_envs_webarena.ipynb #16dbad6e
@@ -150,8 +150,8 @@ class Session:
         self.ctx.on("page", self._on_page)
 
     def ok_url(self, url:str) -> bool:
-        return url.startswith(("about:blank", "data:")) or any(url == a or url.startswith(a + "/") or
-                                                                url.startswith(a + "?") for a in self.allowed)
+        "Whether the browser may load `url`: a page of the env's sites, or `about:blank` (a new tab)."
+        return url == "about:blank" or any(url == a or url.startswith(a + "/") or url.startswith(a + "?") for a in self.allowed)
     def _route(self, route):
         if self.ok_url(route.request.url): route.continue_()
         else: self.blocked.append(route.request.url); route.abort("blockedbyclient")
@@ -282,6 +282,13 @@ def act(self:Session, kind:str, args:tuple):
 # %% ../../nbs/35_envs_webarena.ipynb #94f46fd8
 ACTION_HINT = ("one of: click [id], type [id] [text] [0|1], hover [id], press [key_comb], scroll [up|down], new_tab, "
                "tab_focus [tab_index], close_tab, goto [url], go_back, go_forward, stop [answer]")
+
+_FENCED = re.compile(r"```(.*?)```", re.S)
+
+def extract_action(reply:str) -> str:
+    "The action in `reply` as AgentGym's WebArena server takes it: the inside of the first ``` block, else the reply."
+    m = _FENCED.search(reply)
+    return m.group(1).strip() if m else reply.strip()
 
 def parse_action(text:str) -> tuple[str, tuple]:
     "WebArena action `text` as `(kind, args)`."
@@ -590,7 +597,9 @@ def __del__(self:WebArenaEnv):  # an env dropped without `close()` gives its con
 
 # %% ../../nbs/35_envs_webarena.ipynb #916d3fcb
 @patch
-def _parse(self:WebArenaEnv, action:str): return action, parse_action(action)
+def _parse(self:WebArenaEnv, action:str):
+    action = extract_action(action)
+    return action, parse_action(action)
 
 @patch
 def _step(self:WebArenaEnv, parsed) -> tuple[str, float, bool]:
