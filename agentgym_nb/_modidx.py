@@ -117,6 +117,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
             'agentgym_nb.client': { 'agentgym_nb.client.EnvServerError': ('client.html#envservererror', 'agentgym_nb/client.py'),
                                     'agentgym_nb.client.HTTPEnv': ('client.html#httpenv', 'agentgym_nb/client.py'),
                                     'agentgym_nb.client.HTTPEnv.__init__': ('client.html#httpenv.__init__', 'agentgym_nb/client.py'),
+                                    'agentgym_nb.client.HTTPEnv._check_answers': ( 'client.html#httpenv._check_answers',
+                                                                                   'agentgym_nb/client.py'),
                                     'agentgym_nb.client.HTTPEnv._request': ('client.html#httpenv._request', 'agentgym_nb/client.py'),
                                     'agentgym_nb.client.HTTPEnv.close': ('client.html#httpenv.close', 'agentgym_nb/client.py'),
                                     'agentgym_nb.client.HTTPEnv.render': ('client.html#httpenv.render', 'agentgym_nb/client.py'),

@@ -19,34 +19,59 @@ class EnvServerError(RuntimeError):
 class HTTPEnv(gym.Env):
     "A registered env driven over HTTP on an agentgym-nb (or AgentGym) env server."
     metadata = {"render_modes": ["ansi"]}
-    def __init__(self, cls:type[TextEnv], url:str, timeout:float=30.0, retries:int=4, backoff:float=0.25,
+    def __init__(self, cls:type[TextEnv], url:str,
+                 timeout:float=30.0, # seconds a request may wait for its answer before the server counts as hung
+                 retries:int=4, backoff:float=0.25, # connection attempts after the first, and the first wait between them
+                 probe_timeout:float=2.0, # seconds a server that left a request unanswered gets to answer `GET /`
                  render_mode:str|None=None):
         self.cls, self.wire, self.render_mode = cls, cls.wire, render_mode
         base = url.rstrip("/")
         self.base = base if base.endswith(self.wire.prefix) else base + self.wire.prefix
-        self.retries, self.backoff = retries, backoff
-        self.http = httpx.Client(timeout=timeout, limits=httpx.Limits(max_connections=1, max_keepalive_connections=1))
+        self.timeout, self.retries, self.backoff, self.probe_timeout = timeout, retries, backoff, probe_timeout
+        self.http = httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
+                                 limits=httpx.Limits(max_connections=1, max_keepalive_connections=1))
         self.observation_space = Text(cls.max_obs_length, charset=CHARSET)
         self.action_space = Text(cls.max_action_length, charset=CHARSET)
         self.name, self.instruction, self.action_hint, self.splits = cls.name, cls.instruction, cls.action_hint, cls.splits
         self.session, self.observation, self.item = None, "", None
 
+# %% ../nbs/07_client.ipynb #fa4714a8
+_hung: dict[str, float] = {}  # env base URL -> when a request to it went unanswered
+
+@patch
+def _check_answers(self:HTTPEnv):
+    "Raise at once if this env's server left a request unanswered and still does not answer `GET /` in `probe_timeout`."
+    since = _hung.get(self.base)
+    if since is None: return
+    try: self.http.get(self.base + "/", timeout=self.probe_timeout)
+    except httpx.TimeoutException:
+        raise EnvServerError(f"the env server at {self.base} is hung: a request got no answer in {self.timeout:g} s "
+                             f"{time.monotonic() - since:.0f} s ago, and GET / none in {self.probe_timeout:g} s") from None
+    except httpx.HTTPError: pass  # gone rather than hung: the request retries and says so
+    _hung.pop(self.base, None)
+
 # %% ../nbs/07_client.ipynb #416e6de9
 @patch
-def _request(self:HTTPEnv, method:str, path:str, **kw):
+def _request(self:HTTPEnv, method:str, path:str, timeout:float|None=None, **kw):
     url = self.base + path
+    self._check_answers()
     for attempt in range(self.retries + 1):
         try:
-            r = self.http.request(method, url, **kw)
+            r = self.http.request(method, url, timeout=timeout or httpx.USE_CLIENT_DEFAULT, **kw)
             break
         except (httpx.ConnectError, httpx.ConnectTimeout) as e:
             if attempt == self.retries:
                 raise EnvServerError(f"no env server answers at {url} ({type(e).__name__}: {e}); start one with "
                                      f"`agentgym-nb serve {self.name}`") from None
             time.sleep(self.backoff * 2 ** attempt)
+        except httpx.TimeoutException:
+            _hung[self.base] = time.monotonic()
+            raise EnvServerError(f"{method} {url} got no answer in {timeout or self.timeout:g} s: the env server is hung or "
+                                 f"overloaded (an env whose steps are slow needs a larger `timeout`)") from None
+        except httpx.HTTPError as e: raise EnvServerError(f"{method} {url} failed: {type(e).__name__}: {e}") from None
     if r.status_code >= 400:
-        try: reason = r.json().get("detail", r.text)
-        except ValueError: reason = r.text
+        try: reason = r.json()["detail"]
+        except (ValueError, TypeError, KeyError): reason = r.text
         raise EnvServerError(f"{method} {url} answered {r.status_code}: {reason}")
     return r.json()
 
@@ -78,9 +103,9 @@ def step(self:HTTPEnv, action):
 
 @patch
 def close(self:HTTPEnv):
-    "Close the session on the server (if the server is still there) and the connection."
+    "Close the session on the server (if the server is still there, waiting 5 s at most) and the connection."
     if self.session is not None:
-        try: self._request("POST", "/close", json={self.wire.key: self.session})
+        try: self._request("POST", "/close", json={self.wire.key: self.session}, timeout=min(self.timeout, 5.0))
         except EnvServerError: pass
         self.session = None
     self.http.close()
