@@ -261,8 +261,8 @@ def menu(self:BabyAIEnv) -> dict[str, list[int]]:
 
 @patch
 def available_actions(self:BabyAIEnv) -> list[str]:
-    "The actions listed to the agent now (none once the episode is over)."
-    return [] if self.done else list(self.menu())
+    "The actions listed to the agent now (none before the first reset, nor once the episode is over)."
+    return [] if self.done or self.item is None else list(self.menu())
 
 # %% ../../nbs/11_envs_babyai.ipynb #e1433201
 VERBS = ("toggle and go through", "go through", "go to", "pick up")  # longest first
@@ -840,6 +840,7 @@ BabyAIEasyEnv = register_variant(BabyAIEnv, "babyai-easy", "BabyAIEasy", levels=
 @patch
 def detail(self:BabyAIEnv) -> dict:
     "The env's state as JSON (served at `/babyai/detail`): the base detail plus level, seed, mission, steps and agent."
+    if self.item is None: return TextEnv.detail(self)  # before the first reset: no level yet
     lv, carrying = self.level, self.level.carrying
     return {**TextEnv.detail(self), "level": lv.spec.id, "seed": self.seed, "mission": self.mission,
             "steps": int(lv.step_count), "max_steps": int(lv.max_steps), "agent_pos": [int(v) for v in lv.agent_pos],
