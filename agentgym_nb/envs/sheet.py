@@ -185,13 +185,14 @@ def _rc(ref:str) -> tuple[int, int]:
 def reading(self:SheetBook):
     "A scope in which computed values are remembered and the cells formulas go through are counted; nothing changes in it."
     if self._memo is not None: yield; return
-    self._memo, self._reads, self._size = {}, 0, self.extent()
+    self._memo, self._reads, self._size = {}, 0, None  # the extent is found when a formula first needs it
     try: yield
     finally: self._memo = None
 
 @patch
 def value(self:SheetBook, ref:str):
     "The computed value of cell `ref` of the open sheet."
+    if self._memo is not None: return self._value(ref, frozenset())  # inside a reading already
     with self.reading(): return self._value(ref, frozenset())
 
 @patch
@@ -204,6 +205,7 @@ def _value(self:SheetBook, ref:str, seen:frozenset):
     v = cell.value if cell is not None else None
     if not (isinstance(v, str) and v.startswith("=")): return v
     if ref in seen: return "#REF!"
+    if self._size is None: self._size = self.extent()
     def lookup(r):
         got = self._value(r, seen | {ref})
         if isinstance(got, str) and got.startswith("#"): raise FormulaError(got)
@@ -484,6 +486,7 @@ def get_value_by_formula(self:SheetBook, start_position="B1", end_position="D2",
         if isinstance(got, str) and got.startswith("#"): raise FormulaError(got)
         return got
     with self.reading():
+        if self._size is None: self._size = self.extent()
         try: return render(evaluate(f, lookup, self._size))
         except FormulaError as e: return str(e)
 
