@@ -29,7 +29,9 @@ class Session:
     last_used: float = field(default_factory=time.monotonic)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     closed: bool = False
-    was_reset: bool = False  # until the first reset, a failing call is the client's mistake (409)
+
+    @property
+    def has_episode(self) -> bool: return getattr(self.env.unwrapped, "item", None) is not None
 
 def not_reset(name:str, sid:int) -> HTTPException:
     return HTTPException(409, f"{name} session {sid} has not been reset: POST /reset first")
@@ -73,16 +75,15 @@ from fastcore.basics import patch
 @patch
 async def run(self:EnvService, sid:int, fn, *args, resets:bool=False, after_reset:bool=False):
     "Call `fn(env, *args)` on session `sid` in a worker thread, one call at a time per session."
-    # resets: `fn` starts an episode; after_reset: a session never reset answers 409 without calling `fn`
+    # resets: `fn` starts an episode; after_reset: a session with no episode answers 409 without calling `fn`
     s = self.get(sid)
     async with s.lock:
         if s.closed: raise HTTPException(404, f"{self.cls.name} session {sid} was closed")
-        if after_reset and not s.was_reset: raise not_reset(self.cls.name, sid)
+        if after_reset and not s.has_episode: raise not_reset(self.cls.name, sid)
         s.last_used = time.monotonic()
         try: out = await self.hub.in_thread(fn, s.env, *args)
         except HTTPException: raise
-        except Exception as e: raise env_failure(self.cls.name, sid, e, before_reset=not (s.was_reset or resets)) from None
-        s.was_reset |= resets
+        except Exception as e: raise env_failure(self.cls.name, sid, e, before_reset=not (s.has_episode or resets)) from None
         return out
 
 @patch
@@ -202,6 +203,11 @@ def _reset(env, item):
 
 def _step(env, action): return (*env.step(action), env.unwrapped.http_fields())
 
+def _observation(env):
+    "The current observation; before any reset only an env that shows one has it (a tool env made with an item)."
+    if not env.unwrapped.observation and env.unwrapped.item is None: raise gym.error.ResetNeeded("no episode yet")
+    return env.unwrapped.observation
+
 # %% ../nbs/06_server.ipynb #9094eea6
 def _field_error(e:dict) -> str: return f"{'.'.join(map(str, e['loc'][1:])) or e['loc'][0]}: {e['msg']}"
 
@@ -255,7 +261,7 @@ def mount(app:FastAPI, svc:EnvService, prefix:str|None=None):
             return _json(await svc.run(int(raw), fn, after_reset=after_reset))
         app.add_api_route(f"{p}/{name}", route, methods=["GET"], name=f"{cls.name}_{name}")
 
-    _get_route("observation", lambda env: env.unwrapped.observation)
+    _get_route("observation", _observation, after_reset=False)
     _get_route("available_actions", lambda env: getattr(env.unwrapped, w.actions)())
     _get_route("detail", lambda env: env.unwrapped.detail())
     for extra in w.extras:  # some answer before any reset (Wordle's vocabulary); the others fail, and answer 409

@@ -195,3 +195,41 @@ def test_agentgym_client_call_sequence(name, server):
         assert isinstance(step["observation"], str) and isinstance(step["reward"], float) and isinstance(step["done"], bool)
         assert http.get(f"{base_url}/observation?id={env_id}").json() == step["observation"]
         assert http.get(f"{base_url}/detail?id={env_id}").json()["item"] == item
+
+
+def test_serve_listens_before_it_prints_and_one_env_answers_at_the_root():
+    """AgentGym's scripts talk to a one-env server at its root (`http://127.0.0.1:8000/create`); a client that connects
+    as soon as `serve` prints its URL must never be refused (2-7 connections were, when the line came before listen)."""
+    import socket
+    import subprocess
+    import sys
+    proc = subprocess.Popen([sys.executable, "-m", "agentgym_nb.cli", "serve", "textcraft", "--port", "0"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        line = proc.stdout.readline()
+        assert "serving textcraft at http://127.0.0.1:" in line, line
+        url = line.split(" at ")[1].strip()
+        host, port = url[len("http://"):].split(":")
+        for _ in range(7):  # at once, before the app has started: queued in the backlog, not refused
+            socket.create_connection((host, int(port)), timeout=30).close()
+        item_field, action, create_body = AGENTGYM_CLIENTS["textcraft"]
+        with httpx.Client(timeout=60) as http:
+            env_id = http.post(f"{url}/create", json=create_body).json()["id"]
+            item = env_class("textcraft").splits["test"][0]
+            assert isinstance(http.post(f"{url}/reset", json={item_field: item, "id": env_id}).json()["observation"], str)
+            assert http.post(f"{url}/step", json={"action": action, "id": env_id}).json()["done"] is False
+            assert http.get(f"{url}/detail?id={env_id}").json()["item"] == item
+            assert http.get(f"{url}/textcraft/observation?id={env_id}").status_code == 200  # and under its prefix
+            assert http.get(f"{url}/list_envs").json() == ["textcraft"] and http.get(f"{url}/health").status_code == 200
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+@pytest.mark.parametrize("flags", [["--session-ttl", "0"], ["--session-ttl", "-1"], ["--max-sessions", "0"],
+                                   ["--max-sessions", "-5"], ["--port", "99999"], ["--port", "-1"]])
+def test_serve_flags_out_of_range_are_refused_by_name(flags, capsys):
+    from agentgym_nb.cli import main
+    with pytest.raises(SystemExit) as e:
+        main(["serve", "maze", *flags])
+    assert e.value.code == 2 and f"argument {flags[0]}: " in capsys.readouterr().err
