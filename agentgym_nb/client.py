@@ -96,6 +96,7 @@ def step(self:HTTPEnv, action):
     "Send the agent's turn; returns the Gymnasium 5-tuple the server computed."
     if self.session is None: raise gym.error.ResetNeeded("call reset() before step()")
     if isinstance(action, (bytes, bytearray)): action = bytes(action).decode("utf-8", "replace")
+    if isinstance(action, str): action = action.encode("utf-8", "replace").decode("utf-8")  # a lone surrogate goes as "?"
     r = self._request("POST", "/step", json={self.wire.key: self.session, "action": action})
     self.observation = r[self.wire.obs_field]
     return self.observation, r["reward"], r["terminated"], r["truncated"], r["info"]
