@@ -10,7 +10,7 @@ import time
 import gymnasium as gym, httpx
 from gymnasium.spaces import Text
 from fastcore.basics import patch
-from .core import CHARSET, draw_item, TextEnv
+from .core import CHARSET, draw_item, to_charset, TextEnv
 
 # %% ../nbs/07_client.ipynb #6877d8c0
 class EnvServerError(RuntimeError):
@@ -87,7 +87,8 @@ def reset(self:HTTPEnv, *, seed:int|None=None, options:dict|None=None):
         r = self._request("POST", "/create")
         self.session = r if self.wire.create == "int" else r[k]
     r = self._request("POST", "/reset", json={k: self.session, self.wire.item_field: item})
-    self.item, self.observation = item, r[self.wire.obs_field]
+    self.item = item  # the first observation as AgentGym's client builds it, bounded as in process
+    self.observation = to_charset(self.cls.join_reset(r))[:self.cls.max_obs_length]
     return self.observation, r["info"]
 
 

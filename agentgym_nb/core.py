@@ -161,6 +161,22 @@ def render(self:TextEnv):
     "The current observation (render mode `ansi`)."
     return self.observation
 
+# %% ../nbs/02_core.ipynb #395f64bc
+@patch
+def split_reset(self:TextEnv, obs:str) -> str:
+    "The observation field of the /reset answer for first observation `obs`: `obs` less what `join_reset` adds back."
+    return obs
+
+@patch(cls_method=True)
+def join_reset(cls:TextEnv, answer:dict) -> str:
+    "The first observation AgentGym's client builds from a /reset `answer`: its observation field, by default."
+    return answer[cls.wire.obs_field]
+
+@patch
+def wire_observation(self:TextEnv) -> str:
+    "The observation as the server answers it (/reset, /observation): the first one split, later ones whole."
+    return self.split_reset(self.observation) if len(self.transcript) == 1 else self.observation
+
 # %% ../nbs/02_core.ipynb #2cefce94
 _REGISTRY: dict[str, type] = {}
 

@@ -198,15 +198,17 @@ def _schemas(cls):
             create_model(f"{cls.title}Key", __config__=cfg, **key))
 
 def _reset(env, item):
-    try: return (*env.reset(options={"item": item}), env.unwrapped.http_fields())
+    "The /reset answer's parts: the observation as AgentGym's server answered it (`wire_observation`), info, fields."
+    try: _, info = env.reset(options={"item": item})
     except ValueError as e: raise HTTPException(422, str(e)) from None
+    return env.unwrapped.wire_observation(), info, env.unwrapped.http_fields()
 
 def _step(env, action): return (*env.step(action), env.unwrapped.http_fields())
 
 def _observation(env):
     "The current observation; before any reset only an env that shows one has it (a tool env made with an item)."
     if not env.unwrapped.observation and env.unwrapped.item is None: raise gym.error.ResetNeeded("no episode yet")
-    return env.unwrapped.observation
+    return env.unwrapped.wire_observation()
 
 # %% ../nbs/06_server.ipynb #9094eea6
 def _field_error(e:dict) -> str: return f"{'.'.join(map(str, e['loc'][1:])) or e['loc'][0]}: {e['msg']}"

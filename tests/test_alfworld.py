@@ -72,6 +72,35 @@ def test_agentgym_alfworld_client_sequence(server):
         assert http.post(f"{base}/close", json={"id": env_id}).status_code == 200
 
 
+
+def agentgym_first_prompt(reset:dict) -> str:
+    "agentenv's AlfWorldEnvClient: `reset` keeps the answer's observation and actions, `observe` shows them so."
+    return f"{reset['observation']}\nAVAILABLE ACTIONS: {','.join(reset['available_actions'])}"
+
+
+def test_agentgym_client_first_prompt_is_ours_once(server):
+    """AgentGym's client builds its first prompt from our raw /reset answer: the in-process first observation,
+    each line once (the `AVAILABLE ACTIONS:` line came twice when the answer's observation already held it)."""
+    base = server.url_for("alfworld")
+    for item in [alf.GENERATED_SPLITS["test"][0], alf.GENERATED_SPLITS["train"][3]]:
+        local = make("alfworld").reset(options={"item": item})[0]
+        with httpx.Client(timeout=60) as http:
+            env_id = http.post(f"{base}/create").json()["id"]
+            res = http.post(f"{base}/reset", json={"id": env_id, "game": item, "world_type": "Text"}).json()
+            observed = http.get(f"{base}/observation?id={env_id}").json()
+            http.post(f"{base}/close", json={"id": env_id})
+        prompt = agentgym_first_prompt(res)
+        assert prompt == local
+        lines = [line for line in prompt.splitlines() if line.strip()]
+        assert len(lines) == len(set(lines)) and prompt.count("AVAILABLE ACTIONS:") == 1, prompt
+        assert observed == res["observation"]  # AgentGym's /observation: the reset answer's observation field
+        remote = make("alfworld", url=server.url)
+        try:
+            assert remote.reset(options={"item": item})[0] == local  # our client joins the parts the same way
+        finally:
+            remote.close()
+
+
 CODE = """
 import json, agentgym_nb, agentgym_nb.envs.alfworld
 from agentgym_nb.core import env_class

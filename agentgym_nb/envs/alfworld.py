@@ -643,6 +643,19 @@ def http_fields(self:AlfWorldEnv) -> dict:
     if self.item is None: return {}
     return {"available_actions": self.available_actions(), "task_type": self.game}
 
+# %% ../../nbs/26_envs_alfworld.ipynb #ffcd0e08
+_ACTIONS_LINE = "\nAVAILABLE ACTIONS: "
+
+@patch
+def split_reset(self:AlfWorldEnv, obs:str) -> str:
+    "The /reset answer's observation: the room and task, without the `AVAILABLE ACTIONS:` line."
+    return obs.rsplit(_ACTIONS_LINE, 1)[0]
+
+@patch(cls_method=True)
+def join_reset(cls:AlfWorldEnv, answer:dict) -> str:
+    "AgentGym's client: the observation, then `AVAILABLE ACTIONS: ` and the `available_actions` joined by commas."
+    return answer["observation"] + _ACTIONS_LINE + ",".join(answer["available_actions"])
+
 # %% ../../nbs/26_envs_alfworld.ipynb #b215a94b
 _NAME = r"[a-z]+ \d+"
 _COMMAND = re.compile(rf"look|inventory|(?:go to|open|close|examine|use) {_NAME}|take {_NAME} from {_NAME}"

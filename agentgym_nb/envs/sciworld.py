@@ -294,6 +294,17 @@ def detail(self:SciWorldEnv) -> dict:
     return {**d, "task_id": self.task_id, "task_name": self.task, "var_num": self.var, "split": self.split,
             "task_description": self.task_desc, "score_100": self.s100, "commands": len(self.history)}
 
+# %% ../../nbs/13_envs_sciworld.ipynb #800f984c
+@patch
+def split_reset(self:SciWorldEnv, obs:str) -> str:
+    "The /reset answer's observation: the look around, without the task description before it."
+    return obs.removeprefix(self.task_desc + "\n")
+
+@patch(cls_method=True)
+def join_reset(cls:SciWorldEnv, answer:dict) -> str:
+    "AgentGym's client: the `task_description`, a newline, the observation."
+    return answer["task_description"] + "\n" + answer["observation"]
+
 # %% ../../nbs/13_envs_sciworld.ipynb #65107c1c
 _GOLD: dict = {}  # (task, variation) -> gold path, cached for the process
 
