@@ -56,7 +56,7 @@ class TextEnv(gym.Env):
     max_obs_length = 8192  # bound of the observation `Text` space
     max_action_length = 4096  # longer replies are invalid actions
     wire = Wire()  # how the env speaks HTTP
-    blocking = False  # True when a step can take long: servers run it in a worker thread
+    blocking = False  # True when a step can take long: rollouts step it in worker threads (servers run every env call in one)
     max_sessions = None  # most sessions of this env one server holds (a simulator each); None: the server's cap
     info_lists_actions = True  # put `available_actions` in every info; False where listing them is costly
     expert_recovers = True  # the expert acts well from any state (needed for noisy expert data)
