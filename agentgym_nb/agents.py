@@ -15,7 +15,8 @@ import numpy as np, torch
 from fastcore.basics import patch
 from transformers.cache_utils import Cache, DynamicLayer
 from .core import make
-from .models import ModelConfig, context_head, load_model
+from .models import ModelConfig, load_model
+from .trajectory import context_head
 
 # %% ../nbs/17_agents.ipynb #a8fd5765
 @dataclass

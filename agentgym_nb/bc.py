@@ -8,7 +8,7 @@ __all__ = ['IGNORE', 'supervised_spans', 'reply_span', 'span_labels', 'tokens_an
            'heldout_turns', 'action_accuracy', 'shorten_history', 'imitation_verdict', 'bench_train']
 
 # %% ../nbs/16_bc.ipynb #477240f5
-import agentgym_nb  # sets OMP_WAIT_POLICY before torch loads
+import agentgym_nb.config  # sets OMP_WAIT_POLICY before torch loads
 import json, os, random, shutil, time
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
@@ -18,8 +18,8 @@ from fastcore.basics import patch
 from tqdm.auto import tqdm
 from .config import Preset
 from .react import InvalidAction, parse_react
-from .models import ModelConfig, context_head, load_model, save_model, to_messages, train_tokenizer
-from .trajectory import load_trajectories
+from .models import ModelConfig, load_model, save_model, train_tokenizer
+from .trajectory import context_head, load_trajectories, to_messages
 
 # %% ../nbs/16_bc.ipynb #6f573782
 def supervised_spans(messages:list[dict], losses:list, tokenizer) -> tuple[str, list[tuple[int, int]]]:
@@ -412,7 +412,7 @@ def bench_train(p:Preset, steps:int=20, episodes_per_env:int=40) -> dict:
     "Training tokens/s of preset `p` (and unsloth vs peft on a GPU), on freshly built expert data."
     import tempfile, dataclasses
     from agentgym_nb.data import DataConfig, build_env, train_order
-    from agentgym_nb.bench import machine_info
+    from agentgym_nb.config import machine_info
     with tempfile.TemporaryDirectory() as d:
         for e in p.env_names(): build_env(e, train_order(e, 0)[:episodes_per_env], Path(d)/"data", noise=p.noise)
         cfg = BCConfig.from_preset(p, str(Path(d)/"data"), str(Path(d)/"run"))

@@ -4,10 +4,10 @@
 
 # %% auto #0
 __all__ = ['SettingsError', 'check_values', 'at_least', 'ServerSettings', 'Preset', 'Settings', 'parse_value', 'section_to',
-           'find_settings', 'load_settings']
+           'find_settings', 'load_settings', 'machine_info']
 
 # %% ../nbs/00_config.ipynb #e6260ebf
-import configparser, dataclasses, os, types, typing
+import configparser, dataclasses, os, platform, types, typing
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
@@ -87,9 +87,9 @@ class Preset:
 
     def env_names(self) -> list[str]:
         "The preset's envs, with `all` standing for every registered env; a name no env is registered under raises `SettingsError`."
-        import agentgym_nb
-        if self.envs == ["all"]: return agentgym_nb.list_envs()
-        known = agentgym_nb.list_envs(variants=True)
+        from agentgym_nb.core import list_envs  # the next chapter, which imports this one
+        if self.envs == ["all"]: return list_envs()
+        known = list_envs(variants=True)
         bad = [e for e in self.envs if e not in known]
         if bad: raise SettingsError(f"[preset.{self.name}] in {self.source or 'the built-in settings'} key 'envs': no env is "
                                     f"registered as {bad[0]!r} (registered: {', '.join(known)}; or all)")
@@ -175,3 +175,12 @@ def load_settings(path:str|Path|None=None) -> Settings:
     st.data_dir, st.envs_dir = path.parent/st.data_dir, path.parent/st.envs_dir
     st.get_preset()  # the default preset must exist
     return st
+
+# %% ../nbs/00_config.ipynb #3353cb17
+def machine_info() -> dict:
+    "The machine a benchmark ran on."
+    cpu = platform.processor() or platform.machine()
+    try: cpu = next(l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name"))
+    except (OSError, StopIteration): pass
+    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
+            "platform": platform.platform(), "load_avg_1m": round(os.getloadavg()[0], 2)}

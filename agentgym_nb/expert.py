@@ -9,6 +9,7 @@ __all__ = ['POLICIES', 'ReplicaMismatch', 'expert_episode', 'noisy_reply', 'run_
 import numpy as np, pandas as pd
 from tqdm.auto import tqdm
 from .react import format_react
+from .client import make_remote
 from .core import make, env_class
 from .trajectory import RecordTrajectory, Trajectory
 
@@ -52,7 +53,7 @@ def noisy_reply(env, rng) -> str:
 # %% ../nbs/08_expert.ipynb #5d3199e6
 def run_expert(name:str, items, url:str|None=None, progress:bool=True, policy:str="expert") -> list[Trajectory]:
     "The expert's (or oracle's, by `policy`) trajectories on `items` of env `name`, in process or on the server at `url`."
-    remote = make(name, url=url) if url else None
+    remote = make_remote(name, url) if url else None
     out, bar = [], tqdm(items, desc=f"expert {name}", disable=not progress, leave=False)
     try:
         for item in bar:

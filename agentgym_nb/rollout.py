@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from tqdm.auto import tqdm
 from .agents import Agent, AgentError, Request
+from .client import make_remote
 from .core import env_class, make
-from .models import to_messages
-from .trajectory import RecordTrajectory, Trajectory, read_jsonl, write_jsonl
+from .trajectory import RecordTrajectory, Trajectory, read_jsonl, to_messages, write_jsonl
 
 _log = logging.getLogger(__name__)
 
@@ -138,9 +138,14 @@ def _summarise(self:Rollout, wall:float, gen:int):
 
 # %% ../nbs/19_rollout.ipynb #235278a2
 @patch
+def _make(self:Rollout, name:str):
+    "A new env of `name`: in process, or a session on the server at `url`."
+    return make(name) if self.url is None else make_remote(name, self.url)
+
+@patch
 def _env(self:Rollout, name:str) -> RecordTrajectory:
     "An idle env of `name` (reused across episodes), or a new one (a new session over HTTP)."
-    return self.idle[name].pop() if self.idle[name] else RecordTrajectory(make(name, url=self.url), source=self.agent.name)
+    return self.idle[name].pop() if self.idle[name] else RecordTrajectory(self._make(name), source=self.agent.name)
 
 @patch
 def _env_call(self:Rollout, L:_Live, op:str, reply:str|None=None):
@@ -195,7 +200,7 @@ def _env_failed(self:Rollout, L:_Live, e:Exception):
         return self._finish(L, error=f"env: {msg}")
     _log.warning("%s: env failed (%s); replaying the episode on a new session (attempt %d of %d)",
                  L.task.key, msg, L.attempt + 1, self.env_retries + 1)
-    L.env, L.t0, L.env_s = RecordTrajectory(make(L.task.env, url=self.url), source=self.agent.name), time.perf_counter(), 0.0
+    L.env, L.t0, L.env_s = RecordTrajectory(self._make(L.task.env), source=self.agent.name), time.perf_counter(), 0.0
     self._env_call(L, "reset")
 
 # %% ../nbs/19_rollout.ipynb #e96b797f
@@ -239,7 +244,7 @@ def bench_rollout(p, # a `Preset`: its envs, reply cap
                   seed:int=0) -> dict:
     "Generated tokens/s with `n` episodes batched vs one at a time (same model, same episodes), and env wait shares."
     from agentgym_nb.agents import ModelAgent
-    from agentgym_nb.bench import machine_info
+    from agentgym_nb.config import machine_info
     from agentgym_nb.core import pick_items
     from agentgym_nb.server import EnvServer
     envs = p.env_names()

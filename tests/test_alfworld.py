@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 pytest.importorskip("alfworld")
+from agentgym_nb.client import make_remote
 from agentgym_nb.core import make
 from agentgym_nb.envs import alfworld as alf
 from agentgym_nb.expert import expert_episode
@@ -94,7 +95,7 @@ def test_agentgym_client_first_prompt_is_ours_once(server):
         lines = [line for line in prompt.splitlines() if line.strip()]
         assert len(lines) == len(set(lines)) and prompt.count("AVAILABLE ACTIONS:") == 1, prompt
         assert observed == res["observation"]  # AgentGym's /observation: the reset answer's observation field
-        remote = make("alfworld", url=server.url)
+        remote = make_remote("alfworld", server.url)
         try:
             assert remote.reset(options={"item": item})[0] == local  # our client joins the parts the same way
         finally:

@@ -7,6 +7,7 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 import agentgym_nb
+from agentgym_nb.client import make_remote
 from agentgym_nb.core import CHARSET, env_class, gym_id, make, pick_items
 from agentgym_nb.expert import expert_episode
 
@@ -80,7 +81,7 @@ def test_same_observations_over_http(name, server):
     """Same item and actions give the same observations, rewards, ends and scores in process and over HTTP."""
     for item in pick_items(name, "test", 3, seed=1):
         acts = ["Thought:\nhm\n\nAction:\nnot an action"] + expert_actions(name, item)
-        remote = make(name, url=server.url)
+        remote = make_remote(name, server.url)
         try:
             assert play(remote, item, acts) == play(make(name), item, acts)
         finally:
@@ -89,7 +90,7 @@ def test_same_observations_over_http(name, server):
 
 @pytest.mark.parametrize("name", ENVS)
 def test_bad_actions_over_http(name, server):
-    remote, local = make(name, url=server.url), make(name)
+    remote, local = make_remote(name, server.url), make(name)
     item = env_class(name).splits["test"][2]
     try:
         acts = BAD_ACTIONS[:-1]  # a non-text action cannot be sent as a string

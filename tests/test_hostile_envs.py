@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-import agentgym_nb  # noqa: F401  (registers the envs)
+import agentgym_nb  # noqa: F401  (names the envs; each loads on first use)
 from agentgym_nb.core import env_class, make
 from agentgym_nb.envs.tool import call_text
 

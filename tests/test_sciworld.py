@@ -2,6 +2,7 @@
 Needs Java (conftest skips every sciworld test without it); one episode, on the shared server's simulator pool."""
 import httpx
 
+from agentgym_nb.client import make_remote
 from agentgym_nb.core import env_class, make
 
 
@@ -30,7 +31,7 @@ def test_agentgym_client_first_prompt_is_ours_once(server):
     lines = [line for line in prompt.splitlines() if line.strip()]
     assert len(lines) == len(set(lines)) and prompt.count(task) == 1, prompt
     assert observed == res["observation"]  # AgentGym's /observation: the reset answer's observation field
-    remote = make("sciworld", url=server.url, timeout=120)
+    remote = make_remote("sciworld", server.url, timeout=120)
     try:
         assert remote.reset(options={"item": item})[0] == local  # our client joins the parts the same way
     finally:

@@ -119,14 +119,15 @@ def test_concurrent_close_and_step_on_one_session(name, server):
 def test_many_sessions_concurrently(server):
     """64 clients stepping at once each see only their own episode."""
     name = "maze" if "maze" in ENVS else ENVS[0]
-    from agentgym_nb.core import make, pick_items
+    from agentgym_nb.client import make_remote
+    from agentgym_nb.core import pick_items
     from agentgym_nb.expert import expert_episode
     items = pick_items(name, "test", 16, seed=5)
     want = {i: expert_episode(name, i) for i in items}
 
     def run(k):
         item = items[k % len(items)]
-        env = make(name, url=server.url)
+        env = make_remote(name, server.url)
         try:
             env.reset(options={"item": item})
             obs = [env.step(a)[0] for a in want[item].replies]

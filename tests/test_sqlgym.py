@@ -10,7 +10,7 @@ import sys
 import httpx
 import pytest
 
-import agentgym_nb  # noqa: F401  (registers the envs)
+import agentgym_nb  # noqa: F401  (names the envs; each loads on first use)
 from agentgym_nb.core import env_class, make
 from agentgym_nb.envs import sql as sg
 
