@@ -116,13 +116,14 @@ class BCConfig:
     max_new_tokens: int = 128  # reply cap when it is asked
 
     @classmethod
-    def from_preset(cls, p:Preset, data:str, out:str, seed:int=0) -> "BCConfig":
-        "The run preset `p` describes, on `data`, writing to `out`."
+    def from_preset(cls, p:Preset, data:str, out:str, seed:int=0, **overrides) -> "BCConfig":
+        "The run preset `p` describes, on `data`, writing to `out`; `overrides` set any other field (e.g. `max_steps`)."
         m = ModelConfig(name=p.model, hidden_size=p.hidden_size, n_layers=p.n_layers, n_heads=p.n_heads,
                         intermediate_size=3 * p.hidden_size, max_len=p.max_len, lora_r=p.lora_r, seed=seed,
                         dtype="float32" if p.model == "tiny" else "bfloat16")
-        return cls(data, out, m, p.vocab_size, p.bc_batch, p.bc_grad_accum, p.bc_lr, 0.1, p.bc_warmup, p.bc_steps,
-                   0.05, p.bc_eval_every, p.bc_ckpt_every, seed, max_new_tokens=p.max_new_tokens)
+        return cls(**{**dict(data=data, out=out, model=m, vocab_size=p.vocab_size, batch_size=p.bc_batch, grad_accum=p.bc_grad_accum,
+                             lr=p.bc_lr, warmup_steps=p.bc_warmup, max_steps=p.bc_steps, eval_every=p.bc_eval_every,
+                             ckpt_every=p.bc_ckpt_every, seed=seed, max_new_tokens=p.max_new_tokens), **overrides})
 
 # %% ../nbs/16_bc.ipynb #0b2075b3
 class BCTrainer:
@@ -415,8 +416,7 @@ def bench_train(p:Preset, steps:int=20, episodes_per_env:int=40) -> dict:
     from agentgym_nb.config import machine_info
     with tempfile.TemporaryDirectory() as d:
         for e in p.env_names(): build_env(e, train_order(e, 0)[:episodes_per_env], Path(d)/"data", noise=p.noise)
-        cfg = BCConfig.from_preset(p, str(Path(d)/"data"), str(Path(d)/"run"))
-        cfg.max_steps, cfg.eval_every, cfg.ckpt_every = steps + 1, 10**9, 10**9
+        cfg = BCConfig.from_preset(p, str(Path(d)/"data"), str(Path(d)/"run"), max_steps=steps + 1, eval_every=10**9, ckpt_every=10**9)
         res = {"bench": "train", "preset": p.name, "machine": machine_info(), "cuda": torch.cuda.is_available(),
                "threads": torch.get_num_threads(), "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY")}
         if torch.cuda.is_available() and p.model != "tiny":

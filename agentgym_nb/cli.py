@@ -87,7 +87,7 @@ def cmd_data_build(a) -> dict:
     import agentgym_nb
     from agentgym_nb.data import DataConfig, build_datasets, dataset_stats
     from agentgym_nb.trajectory import load_trajectories
-    st = load_settings(); cfg = DataConfig.from_preset(st.get_preset(a.preset), st.seed); cfg.policy = a.policy
+    st = load_settings(); cfg = DataConfig.from_preset(st.get_preset(a.preset), st.seed, policy=a.policy)
     root = Path(a.out) if a.out else st.data_dir
     res = build_datasets(cfg, root, progress=not a.json)
     if not a.json:
@@ -102,10 +102,9 @@ def cmd_train_bc(a) -> dict:
     "Behaviour cloning for a preset; resumes from `--out` if a checkpoint is there."
     from agentgym_nb.bc import BCConfig, BCTrainer
     st = load_settings()
+    over = {k: v for k, v in dict(max_steps=a.steps or None, action_turns=a.action_turns).items() if v is not None}
     cfg = BCConfig.from_preset(st.get_preset(a.preset), a.data or str(st.data_dir/"agenttraj"),
-                               a.out or str(st.data_dir/"runs"/"bc"), st.seed if a.seed is None else a.seed)
-    if a.steps: cfg.max_steps = a.steps
-    if a.action_turns is not None: cfg.action_turns = a.action_turns
+                               a.out or str(st.data_dir/"runs"/"bc"), st.seed if a.seed is None else a.seed, **over)
     trainer = BCTrainer(cfg, progress=not a.json)
     res = trainer.fit()
     if not a.json: print(json.dumps(res, indent=1))
@@ -124,7 +123,8 @@ def cmd_eval(a) -> dict:
     from agentgym_nb.evaluate import agent_from_spec, evaluate, markdown_table, paper_table
     st = load_settings(); p = st.get_preset(a.preset)
     agent = agent_from_spec(a.agent, p, model=a.model or "", temperature=a.temperature)
-    tbl = evaluate(agent, a.suite, p.name, out=a.out, url=a.url, seed=a.seed, progress=not a.json, n=a.n)
+    tbl = evaluate(agent, a.suite, p, out=a.out, url=a.url, seed=st.seed if a.seed is None else a.seed, progress=not a.json, n=a.n,
+                   items_seed=st.seed, data_dir=st.data_dir)
     paper = paper_table(tbl, agent.name)
     if not a.json: print(tbl.round(3).to_string() + "\n\n" + markdown_table(paper))
     return {"agent": agent.name, "suite": a.suite if a.n is None else f"{a.suite}[:{a.n}]", "preset": p.name, "avg_success": round(float(paper["avg"].iloc[0]) / 100, 4),
@@ -147,7 +147,7 @@ def _evol_config(a):
     st = load_settings(); p = st.get_preset(a.preset)
     kw = {k: v for k, v in dict(rounds=a.rounds, explore_per_env=a.explore_per_env, samples=a.samples, eval_rounds=a.eval_rounds).items()
           if v is not None}
-    return EvolConfig(preset=p.name, data=a.data or "", seed=st.seed, eval_sampled=not a.no_sampled_eval, **kw), p
+    return EvolConfig(preset=p, data=a.data or str(st.data_dir), seed=st.seed, eval_sampled=not a.no_sampled_eval, **kw), p
 
 def cmd_evolve(a) -> dict:
     "AgentEvol on a preset: every round's AgentEval table."
@@ -155,7 +155,7 @@ def cmd_evolve(a) -> dict:
     from agentgym_nb.evol import AgentEvol
     from agentgym_nb.evaluate import markdown_table
     cfg, p = _evol_config(a)
-    root = Path(a.out) if a.out else Path(a.data or load_settings().data_dir)/"runs"/f"evol-{p.name}"
+    root = Path(a.out) if a.out else Path(cfg.data)/"runs"/f"evol-{p.name}"
     evol = AgentEvol(variant(cfg, a.ablation or "agentevol", root))
     tbl = evol.run(progress=not a.json)
     if not a.json: print(markdown_table(tbl) + f"\nrun folder: {evol.out}")
@@ -165,10 +165,11 @@ def cmd_evolve(a) -> dict:
 
 def cmd_ablations(a) -> dict:
     "The ablation table on a preset: every row's average and per-env success."
+    import dataclasses
     from agentgym_nb.ablations import ablations
     from agentgym_nb.evaluate import markdown_table
     cfg, p = _evol_config(a)
-    cfg.out = a.out or str(Path(a.data or load_settings().data_dir)/"runs"/f"evol-{p.name}")
+    cfg = dataclasses.replace(cfg, out=a.out or str(Path(cfg.data)/"runs"/f"evol-{p.name}"))
     table, per_round = ablations(cfg, rows=a.rows.split(",") if a.rows else None, progress=not a.json)
     if not a.json: print(markdown_table(table))
     return {"preset": p.name, "out": cfg.out, "avg": {r: float(v) for r, v in table["avg"].items()},
@@ -204,7 +205,7 @@ def cmd_quickstart(a) -> dict:
     say(f"AgentTraj {({c['env']: c['kept'] for c in data['agenttraj']})} in {root/'agenttraj'}\n\n3/5 behaviour cloning")
     bc = BCTrainer(BCConfig.from_preset(p, str(root/"agenttraj"), str(root/"runs"/f"bc-{p.name}"), st.seed), progress=not a.json).fit()
     lap("bc")
-    evol = AgentEvol(EvolConfig(preset=p.name, data=str(root), rounds=a.rounds, explore_per_env=a.explore_per_env,
+    evol = AgentEvol(EvolConfig(preset=p, data=str(root), rounds=a.rounds, explore_per_env=a.explore_per_env,
                                 eval_sampled=False, eval_rounds="last", seed=st.seed))
     say(f"BC: {bc['steps']} steps, held-out loss {bc['eval_loss']}, {bc['tokens_per_s']:,.0f} tokens/s, "
         f"{bc['minutes']} min; model in {evol.model_dir(0)}\n\n4/5 evaluation of the BC model on AgentEval")

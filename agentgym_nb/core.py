@@ -4,7 +4,8 @@
 
 # %% auto #0
 __all__ = ['CHARSET', 'to_charset', 'Wire', 'TextEnv', 'all_items', 'draw_item', 'check_item', 'gym_id', 'register',
-           'register_lazy', 'list_envs', 'env_class', 'TurnLimit', 'make', 'register_variant', 'env_dir', 'pick_items']
+           'register_lazy', 'list_envs', 'env_class', 'TurnLimit', 'make', 'register_variant', 'envs_root', 'env_dir',
+           'pick_items']
 
 # %% ../nbs/02_core.ipynb #6f490234
 import dataclasses, importlib, re, string, unicodedata
@@ -240,11 +241,17 @@ def register_variant(base:type, # the registered env class to copy
     return register(type(f"{title}Env", (base,), dict(name=name, title=title, variant_of=base.name, wire=wire, __doc__=doc, **settings)))
 
 # %% ../nbs/02_core.ipynb #cfd5f84c
+from functools import cache
+
+@cache
+def envs_root() -> Path:
+    "The folder of every env's folder, looked up once a process: `settings.ini`'s `envs_dir`, else the checkout's `envs/`."
+    st = load_settings()
+    return (st.envs_dir if st.source else Path(__file__).resolve().parent.parent/"envs").absolute()
+
 def env_dir(name:str) -> Path:
     "The folder of env `name`'s card and assets."
-    st = load_settings()
-    base = st.envs_dir if st.source else Path(__file__).resolve().parent.parent/"envs"
-    return base/name
+    return envs_root()/name
 
 # %% ../nbs/02_core.ipynb #05c8d946
 def pick_items(name:str, split:str="test", n:int|None=None, seed:int=0) -> list[int]:

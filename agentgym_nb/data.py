@@ -31,10 +31,10 @@ class DataConfig:
     policy: str = "expert"  # who plays: "expert" (imitable, the default) or "oracle" (privileged: an upper bound, a data ablation)
 
     @classmethod
-    def from_preset(cls, p:Preset, seed:int=0) -> "DataConfig":
-        "The data sizes of preset `p`."
-        return cls(envs=p.env_names(), traj_per_env=p.traj_per_env, traj_l_per_env=p.traj_l_per_env,
-                   eval_per_env=p.eval_per_env, noise=p.noise, seed=seed)
+    def from_preset(cls, p:Preset, seed:int=0, **overrides) -> "DataConfig":
+        "The data sizes of preset `p`; `overrides` set any other field (e.g. `policy`)."
+        return cls(**{**dict(envs=p.env_names(), traj_per_env=p.traj_per_env, traj_l_per_env=p.traj_l_per_env,
+                             eval_per_env=p.eval_per_env, noise=p.noise, seed=seed), **overrides})
 
 def train_order(name:str, seed:int) -> list[int]:
     "Env `name`'s train items in the seeded order that AgentTraj and AgentTraj-L take their items from."

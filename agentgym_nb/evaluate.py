@@ -192,24 +192,25 @@ def agent_from_spec(spec:str, # expert | FOLDER | untrained:FOLDER | openai:URL
 # %% ../nbs/20_evaluate.ipynb #e01fe56a
 def evaluate(agent, # an `Agent`
              suite:str="agenteval", # agenteval | test
-             preset:str|None=None, # a preset name of settings.ini (its envs, items, turn cap)
-             out=None, # the results folder; default data/evals/<agent>-<preset>-<suite>
+             preset=None, # a `Preset`: its envs, items, turn cap (None: the built-in `Preset()`)
+             out=None, # the results folder; default <data_dir>/evals/<agent>-<preset>-<suite>
              url:str|None=None, # an env server; None plays in process
-             seed:int|None=None, # sampling seed (None: settings.ini's)
+             seed:int=0, # sampling seed
              progress:bool=True,
              envs:list|None=None, # only these of the preset's envs
              n:int|None=None, # only the first n items of each env (a quick look, not the suite)
              on_episode=None, # called with each finished trajectory (a live monitor)
+             items_seed:int|None=None, # the seed the suite's items are drawn with, `data build`'s (None: `seed`)
+             data_dir="data", # the default `out` is under it
             ) -> pd.DataFrame:
     "Play the suite with `agent` and write `trajectories.jsonl`, `results.csv`, `table.md` and `manifest.json`; the per-env table."
-    from agentgym_nb.config import load_settings
+    from agentgym_nb.config import Preset
     from agentgym_nb.rollout import Rollout
-    st = load_settings(); p = st.get_preset(preset)
-    seed = st.seed if seed is None else seed
+    p = preset or Preset()
     name = agent.name.rstrip("/").replace("/", "_").replace(":", "_")
-    out = Path(out) if out else st.data_dir/"evals"/f"{name}-{p.name}-{suite}"
+    out = Path(out) if out else Path(data_dir)/"evals"/f"{name}-{p.name}-{suite}"
     out.mkdir(parents=True, exist_ok=True)
-    items = {e: v[:n] for e, v in suite_items(suite, p, st.seed).items() if envs is None or e in envs}
+    items = {e: v[:n] for e, v in suite_items(suite, p, seed if items_seed is None else items_seed).items() if envs is None or e in envs}
     r = Rollout(agent, items, url, n_parallel=p.rollout_parallel, seed=seed,
                 out=out/"trajectories.jsonl", max_turns=p.eval_max_turns or None, progress=progress, desc=f"eval {agent.name}",
                 on_episode=on_episode)

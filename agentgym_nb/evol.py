@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, asdict, replace
 from pathlib import Path
 import numpy as np, pandas as pd
 from fastcore.basics import patch
-from .config import load_settings, Preset
+from .config import Preset
 from .data import train_order
 from .rollout import Rollout, Task
 from .trajectory import Trajectory, load_trajectories, read_jsonl, write_jsonl, write_manifest
@@ -20,8 +20,8 @@ from .trajectory import Trajectory, load_trajectories, read_jsonl, write_jsonl, 
 @dataclass
 class EvolConfig:
     "An AgentEvol run."
-    preset: str = "default"  # settings.ini preset: envs, model shape, BC steps, eval items, turn caps
-    data: str = ""  # the datasets' root (AgentTraj, AgentTraj-L); "" = settings.ini's data_dir
+    preset: Preset = field(default_factory=Preset)  # envs, model shape, BC steps, eval items, turn caps (config.json: its name)
+    data: str = "data"  # the datasets' root (AgentTraj, AgentTraj-L)
     out: str = ""  # the run folder; "" = <data>/runs/evol-<preset>
     rounds: int = 2  # explore → filter → learn → evaluate, this many times
     explore_per_env: int = 100  # exploration items per env per round, on average (the budget is this × envs)
@@ -83,14 +83,17 @@ class SearchTree:
 class AgentEvol:
     "AgentEvol, a stage per method: `explore`, `filter`, `learn`, `evaluate`; `run` does every round and resumes."
     def __init__(self, cfg:EvolConfig):
-        self.cfg, st = cfg, load_settings()
-        self.preset, self.data_dir, self.seed = st.get_preset(cfg.preset), Path(cfg.data or st.data_dir), cfg.seed
+        self.cfg, self.preset, self.data_dir, self.seed = cfg, cfg.preset, Path(cfg.data), cfg.seed
         self.envs = cfg.envs or self.preset.env_names()
         self.out = Path(cfg.out or self.data_dir/"runs"/f"evol-{self.preset.name}")
         self.out.mkdir(parents=True, exist_ok=True)
         self.agenttraj = self.data_dir/"agenttraj"
         if not self.agenttraj.exists(): raise ValueError(f"no AgentTraj at {self.agenttraj}: run `agentgym-nb data build --preset {self.preset.name}`")
-        (self.out/"config.json").write_text(json.dumps(asdict(cfg), indent=1))
+        (self.out/"config.json").write_text(json.dumps(self.record(), indent=1))
+
+    def record(self) -> dict:
+        "The run's config as JSON values: the preset by its name."
+        return {**asdict(self.cfg), "preset": self.preset.name}
 
     def round_dir(self, k:int) -> Path: return self.out/f"round-{k}"
 
@@ -124,8 +127,8 @@ def _train(self:AgentEvol, data:Path, out:Path, steps:int) -> dict:
     from agentgym_nb.bc import BCConfig, BCTrainer
     tok = self.model_dir(0).parent/"tokenizer"
     if tok.exists() and not (out/"tokenizer").exists(): shutil.copytree(tok, out/"tokenizer")
-    cfg = BCConfig.from_preset(self.preset, str(data), str(out), self.seed)
-    cfg.max_steps, cfg.action_turns = steps, 0  # the learnability check is BC's (train bc); rounds skip it
+    # the learnability check (action_turns) is BC's own (train bc); rounds skip it
+    cfg = BCConfig.from_preset(self.preset, str(data), str(out), self.seed, max_steps=steps, action_turns=0)
     return BCTrainer(cfg, progress=False).fit()
 
 # %% ../nbs/21_evol.ipynb #a01b1850
@@ -230,7 +233,7 @@ def evaluate_model(self:AgentEvol, model:Path, out:Path, temperature:float=0.0, 
     from agentgym_nb.evaluate import agent_from_spec, evaluate
     if not (out/"results.csv").exists():
         agent = agent_from_spec(str(model), self.preset, temperature=temperature, name=name)
-        evaluate(agent, "agenteval", self.preset.name, out=out, seed=self.seed, progress=False, envs=self.envs)
+        evaluate(agent, "agenteval", self.preset, out=out, seed=self.seed, progress=False, envs=self.envs)
     return pd.read_csv(out/"results.csv", index_col=0)
 
 @patch
@@ -257,7 +260,7 @@ def run(self:AgentEvol, rounds:int|None=None, progress:bool=True) -> pd.DataFram
         bar.set_postfix_str(f"round {k}: {name}")
         if done is None or not (self.round_dir(k)/done).exists(): fn(k)
     tables = pd.concat([self.table(k) for k in range(rounds + 1)])
-    write_manifest(self.out, dataset="AgentEvol run", config=asdict(self.cfg), table=tables.reset_index().to_dict("records"),
+    write_manifest(self.out, dataset="AgentEvol run", config=self.record(), table=tables.reset_index().to_dict("records"),
                    kept=self.kept_counts())
     return tables
 

@@ -16,7 +16,7 @@ from fastapi import FastAPI, HTTPException, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, StrictInt, create_model
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from .config import ServerSettings, load_settings
+from .config import ServerSettings
 from .core import env_class, make
 
 # %% ../nbs/06_server.ipynb #f435a3b4
@@ -292,8 +292,8 @@ def _evicting(hub:Hub):
     return lifespan
 
 def create_app(envs:list[str], settings:ServerSettings|None=None) -> FastAPI:
-    "A FastAPI app serving the registered envs `envs` with AgentGym's routes."
-    settings = settings or load_settings().server
+    "A FastAPI app serving the registered envs `envs` with AgentGym's routes; `settings` default to `ServerSettings()`."
+    settings = settings or ServerSettings()
     hub = Hub(envs, settings)
     prefixes = [env_class(e).wire.prefix for e in envs]
     if len(set(prefixes)) != len(prefixes): raise ValueError(f"envs {envs} share a route prefix; serve them from separate servers")
@@ -316,7 +316,7 @@ def create_app(envs:list[str], settings:ServerSettings|None=None) -> FastAPI:
 # %% ../nbs/06_server.ipynb #46c5983f
 def serve(envs:list[str], host:str|None=None, port:int|None=None, settings:ServerSettings|None=None):
     "Serve `envs` over HTTP until interrupted; prints `serving ... at URL` once the socket listens."
-    st = settings or load_settings().server
+    st = settings or ServerSettings()
     host = host or st.host
     port = st.port if port is None else port
     app = create_app(envs, st)
