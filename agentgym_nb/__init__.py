@@ -11,6 +11,8 @@ from .config import load_settings, Settings, Preset
 from .core import TextEnv, Wire, make, list_envs, env_class, register, register_lazy, gym_id
 from .react import parse_react, format_react, InvalidAction
 from .trajectory import Trajectory, RecordTrajectory, read_jsonl, write_jsonl, load_folder
+
+# %% ../nbs/99_init.ipynb #c3a58044
 # every env by name, imported on first use; one line per env and per variant
 register_lazy("maze", "agentgym_nb.envs.maze:MazeEnv")
 register_lazy("maze-7x7", "agentgym_nb.envs.maze:Maze7x7Env", variant_of="maze")

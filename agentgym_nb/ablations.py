@@ -17,6 +17,7 @@ from .evaluate import paper_table, results_table, load_run, markdown_table
 PAPER_AVG = {"bc": 48.6, "bc-l": 53.8, "agentevol": 57.4, "single-env": 51.2, "uniform": 54.6}
 VARIANTS = {"agentevol": {}, "uniform": {"sampling": "uniform"}, "no-mcts": {"search": "sample"}}
 
+# %% ../nbs/22_ablations.ipynb #951c6911
 def variant(cfg:EvolConfig, name:str, root:Path) -> EvolConfig:
     "The AgentEvol config of ablation `name` (agentevol, uniform, no-mcts), in its own folder under `root`."
     if name not in VARIANTS: raise ValueError(f"unknown ablation {name!r}: {', '.join([*VARIANTS, 'single-env'])}")
@@ -66,6 +67,7 @@ def ablations(cfg:EvolConfig, # the AgentEvol settings every row shares (preset,
     table.to_csv(root/"ablations.csv")
     return table, pd.DataFrame(per_round)
 
+# %% ../nbs/22_ablations.ipynb #a2e79e36
 def plot_rounds(per_round:pd.DataFrame):
     "Average success per round of each AgentEvol run."
     import matplotlib.pyplot as plt

@@ -28,6 +28,7 @@ class Request:
     item: int = -1  # the env item the episode plays
     seed: int = 0  # seeds the episode's sampling: the same seed, the same replies
 
+# %% ../nbs/17_agents.ipynb #7251cf5c
 class AgentError(RuntimeError):
     "The agent could not reply (an endpoint down, a timeout): the episode fails with this reason and the run goes on."
 
@@ -116,10 +117,12 @@ class SlotLayer(DynamicLayer):
 
     def get_seq_length(self) -> int: return self.kbuf.shape[2]
 
+# %% ../nbs/17_agents.ipynb #90a5b75d
 def cache_kv(cache:Cache) -> list:
     "Per layer (keys, values) of a transformers cache."
     return [(l.keys, l.values) for l in cache.layers]
 
+# %% ../nbs/17_agents.ipynb #e7b39305
 class SlotCache(Cache):
     "The running batch's KV cache: rows are episodes, written in place; a row's keys end just before column `col`."
     def __init__(self, like:list, # per layer (keys, values) of any cache of the model: gives heads, head_dim, dtype
@@ -215,6 +218,7 @@ def submit(self:ModelAgent, r:Request):
     self._context(ep, r.messages)
     self.waiting.append(r.key)
 
+# %% ../nbs/17_agents.ipynb #15537ee4
 @patch
 def _context(self:ModelAgent, ep:EpisodeState, messages:list):
     "Append the new turns to the episode's tokens, or encode afresh (dropping oldest turns) when they do not fit."
@@ -232,6 +236,7 @@ def _context(self:ModelAgent, ep:EpisodeState, messages:list):
     elif ep.cache is None and self.keep_cache: ep.cache = self._head_cache(messages[:head], ids)
     ep.ids, ep.text = ids, text
 
+# %% ../nbs/17_agents.ipynb #e3aa65ab
 @patch
 @torch.no_grad()
 def _head_cache(self:ModelAgent, head:list, ids:list) -> list|None:
@@ -246,6 +251,7 @@ def _head_cache(self:ModelAgent, head:list, ids:list) -> list|None:
     hids, kv = self.heads[text]
     return kv if len(hids) < len(ids) and ids[:len(hids)] == hids else None
 
+# %% ../nbs/17_agents.ipynb #5eb6258f
 @patch
 def release(self:ModelAgent, key:str): self.episodes.pop(key, None)
 
@@ -263,6 +269,7 @@ def poll(self:ModelAgent) -> list[tuple]:
     self.stats["seconds"] += time.perf_counter() - t0
     return done
 
+# %% ../nbs/17_agents.ipynb #c57e4560
 @patch
 def _groups(self:ModelAgent, keys:list) -> list[list]:
     "`keys` sorted by how many tokens each must read, cut where one group member would pad another by more than 2x."
@@ -311,6 +318,7 @@ def _prefill(self:ModelAgent, keys:list):
     self.last[n:n + B] = sample_next(out.logits[:, -1], self.temperature, self.top_p, [e.generator for e in eps])
     self.rows += [(k, [t]) for k, t in zip(keys, self.last[n:n + B].tolist())]
 
+# %% ../nbs/17_agents.ipynb #7213f322
 @patch
 def _room(self:ModelAgent, n:int):
     "Make the batch's cache hold `n` keys a row (doubling, up to the context length)."
@@ -334,6 +342,7 @@ def _decode(self:ModelAgent):
     self.last[:n] = sample_next(out.logits[:, -1], self.temperature, self.top_p, [self.episodes[k].generator for k, _ in self.rows])
     for (_, toks), t in zip(self.rows, self.last[:n].tolist()): toks.append(t)
 
+# %% ../nbs/17_agents.ipynb #8d074724
 @patch
 def _finish(self:ModelAgent) -> list[tuple]:
     "Take finished rows out of the batch (their episodes keep their caches); `(key, reply)` for each."

@@ -32,6 +32,7 @@ def supervised_spans(messages:list[dict], losses:list, tokenizer) -> tuple[str, 
         spans.append(reply_span(text, m["content"], prompt_end, eos))
     return text, spans
 
+# %% ../nbs/16_bc.ipynb #0d0e503a
 def reply_span(text:str, content:str, start:int, eos:str) -> tuple[int, int]:
     "Characters of the reply `content` in `text` (searched from `start`), with the end-of-turn `eos` after it."
     lo = text.index(content.strip(), start); hi = lo + len(content.strip())
@@ -40,6 +41,7 @@ def reply_span(text:str, content:str, start:int, eos:str) -> tuple[int, int]:
 # %% ../nbs/16_bc.ipynb #a77bf6da
 IGNORE = -100
 
+# %% ../nbs/16_bc.ipynb #e1a9b92a
 def span_labels(ids:list[int], offsets, spans) -> list[int]:
     "Labels for tokens `ids` at character `offsets`: the id where a token starts inside one of `spans` (sorted), else IGNORE."
     labels, k = [], 0
@@ -48,6 +50,7 @@ def span_labels(ids:list[int], offsets, spans) -> list[int]:
         labels.append(tok if k < len(spans) and spans[k][0] <= s < spans[k][1] else IGNORE)
     return labels
 
+# %% ../nbs/16_bc.ipynb #d7adcae2
 def tokens_and_labels(text:str, spans, tokenizer) -> tuple[list[int], list[int], list]:
     "Token ids of `text`, labels that keep only tokens starting inside `spans`, and the tokens' character offsets."
     enc = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
@@ -66,6 +69,7 @@ def _segments_by_prefix(messages, losses, tokenizer):
         segs[k][0].append(tok); segs[k][1].append(lab)
     return segs
 
+# %% ../nbs/16_bc.ipynb #75d337f3
 def message_token_segments(messages:list[dict], losses:list, tokenizer) -> list[tuple[list[int], list[int]]]:
     "Per message: its token ids and labels in the rendered conversation."
     render = lambda msgs: tokenizer.apply_chat_template(msgs, tokenize=False)
@@ -79,6 +83,7 @@ def message_token_segments(messages:list[dict], losses:list, tokenizer) -> list[
         segs.append((ids, span_labels(ids, offs, spans)))
     return segs
 
+# %% ../nbs/16_bc.ipynb #02854f16
 def encode_example(conversations:list[dict], tokenizer, max_len:int) -> dict|None:
     "Tokens, labels and how many turns were dropped for one trajectory, or None if it cannot fit `max_len`."
     messages, losses = to_messages(conversations), [c["loss"] for c in conversations]
@@ -198,6 +203,7 @@ def collate(examples:list[dict], pad_id:int, device="cpu") -> dict:
         ids[i, :k], lab[i, :k], att[i, :k] = torch.tensor(e["input_ids"]), torch.tensor(e["labels"]), 1
     return {"input_ids": ids.to(device), "attention_mask": att.to(device), "labels": lab.to(device)}
 
+# %% ../nbs/16_bc.ipynb #85323b5f
 @patch
 def next_batch(self:BCTrainer) -> list[dict]:
     "The next micro-batch of training examples (a new seeded, length-grouped order each epoch)."
@@ -217,6 +223,7 @@ def autocast(model:torch.nn.Module):
     "bfloat16 autocast for a float32 model on a GPU; a no-op context elsewhere."
     return torch.autocast("cuda", dtype=torch.bfloat16, enabled=model.device.type == "cuda" and model.dtype == torch.float32)
 
+# %% ../nbs/16_bc.ipynb #59090b94
 @patch
 def step(self:BCTrainer) -> dict:
     "One optimizer step; returns its metrics (and the held-out loss every `eval_every` steps)."
@@ -239,6 +246,7 @@ def step(self:BCTrainer) -> dict:
     if self.step_n % self.cfg.ckpt_every == 0: self.save_checkpoint()
     return m
 
+# %% ../nbs/16_bc.ipynb #a1facaa4
 @patch
 @torch.no_grad()
 def evaluate(self:BCTrainer) -> float:
@@ -265,6 +273,7 @@ def save_checkpoint(self:BCTrainer):
     (tmp/"config.json").write_text(json.dumps(asdict(self.cfg), indent=1, default=str))
     shutil.rmtree(final, ignore_errors=True); os.replace(tmp, final)
 
+# %% ../nbs/16_bc.ipynb #af60ed5b
 @patch
 def _resume(self:BCTrainer):
     ck = self.out/"checkpoint"/"state.pt"
@@ -377,6 +386,7 @@ def fit(self:BCTrainer) -> dict:
     if self.cfg.action_turns: self.accuracy = self.action_accuracy()
     return self.summary(time.perf_counter() - t0, self.step_n - start)
 
+# %% ../nbs/16_bc.ipynb #be114a58
 @patch
 def summary(self:BCTrainer, seconds:float=0.0, steps_run:int=0) -> dict:
     "Steps, last train loss, held-out loss and action accuracy, tokens/s and minutes of the run."
@@ -389,6 +399,7 @@ def summary(self:BCTrainer, seconds:float=0.0, steps_run:int=0) -> dict:
             "model": self.how, "examples": len(self.train_set), "skipped_too_long": self.skipped,
             "trimmed_examples": self.dropped_turns}
 
+# %% ../nbs/16_bc.ipynb #754aaeb1
 @patch
 def plot(self:BCTrainer):
     "The loss curves of the run so far."
@@ -409,6 +420,7 @@ def _bench_once(cfg:BCConfig, steps:int) -> dict:
     return {"how": t.how, "steps": steps, "tokens_per_s": round(sum(m["tokens"] for m in ms) / sec, 1),
             "supervised_tokens_per_s": round(sum(m["supervised_tokens"] for m in ms) / sec, 1)}
 
+# %% ../nbs/16_bc.ipynb #19faba3d
 def bench_train(p:Preset, steps:int=20, episodes_per_env:int=40) -> dict:
     "Training tokens/s of preset `p` (and unsloth vs peft on a GPU), on freshly built expert data."
     import tempfile, dataclasses

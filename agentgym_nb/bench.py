@@ -19,6 +19,7 @@ def bench_episodes(env:str, n:int=32, seed:int=0) -> list[tuple[int, list[str]]]
     "`(item, replies)` of the expert on `n` train items of `env`, to replay in benchmarks."
     return [(t.meta["item"], t.replies) for t in run_expert(env, pick_items(env, "train", n, seed), progress=False)]
 
+# %% ../nbs/09_bench.ipynb #22035f30
 def bench_in_process(env:str, episodes, seconds:float) -> dict:
     "Steps per second of the env in process, resets included in the time."
     e, steps, t0 = make(env), 0, time.perf_counter()
@@ -59,6 +60,7 @@ async def _open(host, port, w):
     if status != 200: raise RuntimeError(f"{w.prefix}/create answered {status}: {r}")
     return c, (r[w.key] if isinstance(r, dict) else r)
 
+# %% ../nbs/09_bench.ipynb #b40c3d92
 async def _worker(c, sid, w, episodes, offset, start, stop, lat):
     i = offset
     await start.wait()
@@ -74,6 +76,7 @@ async def _worker(c, sid, w, episodes, offset, start, stop, lat):
     await c.post(w.prefix + "/close", {w.key: sid})
     c.close()
 
+# %% ../nbs/09_bench.ipynb #2a0f4ea3
 async def _load(srv, env, episodes, sessions, seconds):
     from urllib.parse import urlparse
     from agentgym_nb.core import env_class
@@ -95,6 +98,7 @@ async def _load(srv, env, episodes, sessions, seconds):
             "server_cpu_ms_per_step": round((cpu1 - cpu0) * 1000 / max(k, 1), 4),
             "client_cpu_ms_per_step": round((mine1 - mine0) * 1000 / max(k, 1), 4)}
 
+# %% ../nbs/09_bench.ipynb #253f20df
 def bench_http(env:str, episodes, sessions:int, seconds:float, srv:EnvServer) -> dict:
     "Steps per second, latency and CPU per step with `sessions` concurrent clients on server `srv`."
     try: import uvloop; runner = uvloop.run

@@ -22,6 +22,7 @@ def cmd_envs(a) -> dict:
         for n, r in rows.items(): print(f"{n:13s} {r['gym_id']:28s} " + " ".join(f"{k}={v}" for k, v in r.items() if k != "gym_id"))
     return {"envs": rows}
 
+# %% ../nbs/10_cli.ipynb #0ab08363
 def positive(typ):
     "An argparse type: a number of type `typ` above 0, else an error naming the flag."
     def parse(text:str):
@@ -31,11 +32,13 @@ def positive(typ):
         return v
     return parse
 
+# %% ../nbs/10_cli.ipynb #49ed4ca4
 def port_number(text:str) -> int:
     "An argparse type: a TCP port, 0..65535 (0 picks a free one)."
     if not text.isdigit() or int(text) > 65535: raise argparse.ArgumentTypeError(f"must be a port 0..65535 (0 picks a free one), not {text}")
     return int(text)
 
+# %% ../nbs/10_cli.ipynb #ccda980c
 def cmd_serve(a) -> dict:
     "Serve envs over HTTP until interrupted."
     import dataclasses, agentgym_nb
@@ -67,6 +70,7 @@ def cmd_expert(a) -> dict:
     return {"env": a.env, "policy": a.policy, "split": a.split, "n": len(trajs), "success_rate": round(float(row.success_rate), 4),
             "avg_reward": round(float(row.avg_reward), 4), "avg_turns": round(float(row.avg_turns), 2)}
 
+# %% ../nbs/10_cli.ipynb #48d0fedd
 def cmd_bench_envs(a) -> dict:
     "Benchmark env steps in process and over HTTP."
     import agentgym_nb
@@ -110,6 +114,7 @@ def cmd_train_bc(a) -> dict:
     if not a.json: print(json.dumps(res, indent=1))
     return res
 
+# %% ../nbs/10_cli.ipynb #b186776e
 def cmd_bench_train(a) -> dict:
     "Training tokens/s of a preset's model on freshly built expert data."
     from agentgym_nb.bc import bench_train
@@ -131,6 +136,7 @@ def cmd_eval(a) -> dict:
             "per_env": {e: round(float(v), 4) for e, v in tbl.success.items()}, "n": int(tbl.n.sum()),
             "errors": int(tbl.errors.sum())}
 
+# %% ../nbs/10_cli.ipynb #8ab8fbee
 def cmd_bench_rollout(a) -> dict:
     "Generated tokens/s with many episodes batched vs one at a time."
     from agentgym_nb.rollout import bench_rollout
@@ -149,6 +155,7 @@ def _evol_config(a):
           if v is not None}
     return EvolConfig(preset=p, data=a.data or str(st.data_dir), seed=st.seed, eval_sampled=not a.no_sampled_eval, **kw), p
 
+# %% ../nbs/10_cli.ipynb #91b9cb87
 def cmd_evolve(a) -> dict:
     "AgentEvol on a preset: every round's AgentEval table."
     from agentgym_nb.ablations import variant
@@ -163,6 +170,7 @@ def cmd_evolve(a) -> dict:
             "rows": {r: {**{c: v for c, v in row.items()}} for r, row in tbl.round(1).to_dict("index").items()},
             "avg": {r: float(v) for r, v in tbl["avg"].items()}}
 
+# %% ../nbs/10_cli.ipynb #33938837
 def cmd_ablations(a) -> dict:
     "The ablation table on a preset: every row's average and per-env success."
     import dataclasses
@@ -289,6 +297,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n", type=int, default=32); p.add_argument("--max-turns", type=int, default=12); p.add_argument("--json", action="store_true")
     return ap
 
+# %% ../nbs/10_cli.ipynb #bf9a35c7
 def main(argv:list[str]|None=None) -> int:
     "Entry point of the `agentgym-nb` command."
     a = build_parser().parse_args(argv)

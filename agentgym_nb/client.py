@@ -16,6 +16,7 @@ from .core import CHARSET, draw_item, env_class, to_charset, TextEnv
 class EnvServerError(RuntimeError):
     "An env server did not answer, or answered with an error; the message names the URL and the reason."
 
+# %% ../nbs/07_client.ipynb #a1edc88e
 class HTTPEnv(gym.Env):
     "A registered env driven over HTTP on an agentgym-nb (or AgentGym) env server."
     metadata = {"render_modes": ["ansi"]}
@@ -38,6 +39,7 @@ class HTTPEnv(gym.Env):
 # %% ../nbs/07_client.ipynb #fa4714a8
 _hung: dict[str, float] = {}  # env base URL -> when a request to it went unanswered
 
+# %% ../nbs/07_client.ipynb #153aa64f
 @patch
 def _check_answers(self:HTTPEnv):
     "Raise at once if this env's server left a request unanswered and still does not answer `GET /` in `probe_timeout`."
@@ -91,7 +93,7 @@ def reset(self:HTTPEnv, *, seed:int|None=None, options:dict|None=None):
     self.observation = to_charset(self.cls.join_reset(r))[:self.cls.max_obs_length]
     return self.observation, r["info"]
 
-
+# %% ../nbs/07_client.ipynb #ba3451ef
 @patch
 def step(self:HTTPEnv, action):
     "Send the agent's turn; returns the Gymnasium 5-tuple the server computed."
@@ -102,7 +104,7 @@ def step(self:HTTPEnv, action):
     self.observation = r[self.wire.obs_field]
     return self.observation, r["reward"], r["terminated"], r["truncated"], r["info"]
 
-
+# %% ../nbs/07_client.ipynb #cff23c8e
 @patch
 def close(self:HTTPEnv):
     "Close the session on the server (if the server is still there, waiting 5 s at most) and the connection."
@@ -112,7 +114,7 @@ def close(self:HTTPEnv):
         self.session = None
     self.http.close()
 
-
+# %% ../nbs/07_client.ipynb #e7d0cfee
 @patch
 def render(self:HTTPEnv): return self.observation
 

@@ -18,11 +18,13 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 class SettingsError(ValueError):
     "A bad key or value in settings.ini; the message names the key and the file."
 
+# %% ../nbs/00_config.ipynb #b1a3cad8
 def check_values(obj, rules:list):
     "Raise `SettingsError` for the first `(key, ok, what it must be)` of `rules` that is not ok."
     for key, ok, must in rules:
         if not ok: raise SettingsError(f"key {key!r} = {getattr(obj, key)!r} must be {must}")
 
+# %% ../nbs/00_config.ipynb #c6a0a4cf
 def at_least(obj, lo, *keys) -> list:
     "The rules `key >= lo` for each of `keys` of `obj`."
     return [(k, getattr(obj, k) >= lo, f">= {lo}") for k in keys]
@@ -42,6 +44,7 @@ class ServerSettings:
                             ("session_ttl_s", self.session_ttl_s > 0, "> 0 seconds"), *at_least(self, 1, "max_sessions"),
                             *at_least(self, 1024, "max_body_bytes")])
 
+# %% ../nbs/00_config.ipynb #c1715903
 @dataclass
 class Preset:
     "One scale of the whole pipeline: `tiny` for tests, `default` for a CPU laptop, `gpu` for one GPU, `gpu-small` for one GPU without a hub model."
@@ -95,6 +98,7 @@ class Preset:
                                     f"registered as {bad[0]!r} (registered: {', '.join(known)}; or all)")
         return list(self.envs)
 
+# %% ../nbs/00_config.ipynb #758e8a69
 @dataclass
 class Settings:
     "Everything in `settings.ini`."
@@ -155,6 +159,7 @@ def find_settings(start:Path|None=None) -> Path|None:
         if (d/"settings.ini").is_file(): return d/"settings.ini"
     return None
 
+# %% ../nbs/00_config.ipynb #3b2c6ac4
 def load_settings(path:str|Path|None=None) -> Settings:
     "Read `settings.ini` into `Settings`; unknown sections, keys and bad values raise `SettingsError`."
     path = Path(path) if path else find_settings()

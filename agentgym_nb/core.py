@@ -23,6 +23,7 @@ CHARSET = string.printable
 _OUTSIDE = re.compile(f"[^{re.escape(CHARSET)}]")
 _ASCII_FORMS = str.maketrans({"–": "-", "—": "-", "‘": "'", "’": "'", "“": '"', "”": '"', "…": "...", "\u00a0": " "})
 
+# %% ../nbs/02_core.ipynb #58e3e934
 def to_charset(text:str) -> str:
     "`text` with every character inside `CHARSET`."
     if not _OUTSIDE.search(text): return text
@@ -91,11 +92,13 @@ def all_items(cls) -> list[range]:
     "Every split's item range of env class `cls`."
     return list(cls.splits.values())
 
+# %% ../nbs/02_core.ipynb #aa0dc948
 def draw_item(cls, rng) -> int:
     "A train item of env class `cls` drawn with numpy generator `rng`."
     train = cls.splits["train"]
     return train[int(rng.integers(len(train)))]
 
+# %% ../nbs/02_core.ipynb #2cacdd3e
 def check_item(cls, item) -> int:
     "`item` as an int if env class `cls` has it, else a ValueError naming the splits."
     if isinstance(item, bool) or not isinstance(item, int):
@@ -139,6 +142,7 @@ def step(self:TextEnv, action):
     self.transcript.append((act, self.observation))
     return self.observation, float(reward), self.done, False, self.info()
 
+# %% ../nbs/02_core.ipynb #01b76c07
 @patch
 def info(self:TextEnv, valid_action:bool=True) -> dict:
     "The `info` dict: item, score, success, whether the last action was valid, and the available actions."
@@ -147,16 +151,19 @@ def info(self:TextEnv, valid_action:bool=True) -> dict:
     if acts is not None: info["available_actions"] = acts
     return info
 
+# %% ../nbs/02_core.ipynb #3cd63fd6
 @patch
 def detail(self:TextEnv) -> dict:
     "The episode's state as JSON, for debugging and AgentGym's `/detail` route; envs may add to it."
     return {**self.info(), "done": self.done, "observation": self.observation}
 
+# %% ../nbs/02_core.ipynb #f1656fdc
 @patch
 def http_fields(self:TextEnv) -> dict:
     "Extra fields an env's AgentGym server put in its /create, /reset and /step answers (none by default)."
     return {}
 
+# %% ../nbs/02_core.ipynb #eb1a80cb
 @patch
 def render(self:TextEnv):
     "The current observation (render mode `ansi`)."
@@ -168,11 +175,13 @@ def split_reset(self:TextEnv, obs:str) -> str:
     "The observation field of the /reset answer for first observation `obs`: `obs` less what `join_reset` adds back."
     return obs
 
+# %% ../nbs/02_core.ipynb #52bc891f
 @patch(cls_method=True)
 def join_reset(cls:TextEnv, answer:dict) -> str:
     "The first observation AgentGym's client builds from a /reset `answer`: its observation field, by default."
     return answer[cls.wire.obs_field]
 
+# %% ../nbs/02_core.ipynb #5466b067
 @patch
 def wire_observation(self:TextEnv) -> str:
     "The observation as the server answers it (/reset, /observation): the first one split, later ones whole."
@@ -182,10 +191,12 @@ def wire_observation(self:TextEnv) -> str:
 _REGISTRY: dict[str, type] = {}  # env classes by name, once their module is imported
 _LAZY: dict[str, tuple[str, str|None]] = {}  # name: (entry point "module:Class", the base env's name for a variant)
 
+# %% ../nbs/02_core.ipynb #4beac3a5
 def gym_id(cls) -> str:
     "The Gymnasium id of env class `cls`, e.g. `agentgym/Maze-v0`."
     return f"agentgym/{cls.title}-v{cls.version}"
 
+# %% ../nbs/02_core.ipynb #6109583b
 def register(cls):
     "Class decorator: add env class `cls` to the kit's registry and to Gymnasium's."
     _REGISTRY[cls.name] = cls
@@ -193,17 +204,20 @@ def register(cls):
         gym.register(id=gym_id(cls), entry_point=cls, max_episode_steps=cls.max_turns)
     return cls
 
+# %% ../nbs/02_core.ipynb #f5976564
 def register_lazy(name:str, # the env's registry name
                   entry_point:str, # where its class is, "module:Class", imported on first use
                   variant_of:str|None=None): # the base env's name when it is a difficulty variant
     "Name env `name` without importing it: `env_class(name)` imports `entry_point` the first time."
     _LAZY[name] = (entry_point, variant_of)
 
+# %% ../nbs/02_core.ipynb #7724deb7
 def list_envs(variants:bool=False) -> list[str]:
     "Names of the registered envs, imported or not (with their difficulty variants when `variants`)."
     bases = {**{n: v for n, (_, v) in _LAZY.items()}, **{n: c.variant_of for n, c in _REGISTRY.items()}}
     return sorted(n for n, v in bases.items() if variants or v is None)
 
+# %% ../nbs/02_core.ipynb #952a41c6
 def env_class(name:str) -> type:
     "The env class registered as `name`, its module imported on first use."
     if name not in _REGISTRY and name in _LAZY:
@@ -223,6 +237,7 @@ class TurnLimit(TimeLimit):
         if truncated: self.unwrapped.done = True
         return obs, reward, terminated, truncated, info
 
+# %% ../nbs/02_core.ipynb #e801c623
 def make(name:str, **kwargs) -> gym.Env:
     "The env `name` in process, wrapped in its turn limit; `kwargs` go to its constructor."
     if "url" in kwargs: raise TypeError("make builds envs in process; for one on a server: agentgym_nb.client.make_remote(name, url)")
@@ -243,12 +258,14 @@ def register_variant(base:type, # the registered env class to copy
 # %% ../nbs/02_core.ipynb #cfd5f84c
 from functools import cache
 
+# %% ../nbs/02_core.ipynb #0cc39f73
 @cache
 def envs_root() -> Path:
     "The folder of every env's folder, looked up once a process: `settings.ini`'s `envs_dir`, else the checkout's `envs/`."
     st = load_settings()
     return (st.envs_dir if st.source else Path(__file__).resolve().parent.parent/"envs").absolute()
 
+# %% ../nbs/02_core.ipynb #42e694b2
 def env_dir(name:str) -> Path:
     "The folder of env `name`'s card and assets."
     return envs_root()/name

@@ -36,6 +36,7 @@ class DataConfig:
         return cls(**{**dict(envs=p.env_names(), traj_per_env=p.traj_per_env, traj_l_per_env=p.traj_l_per_env,
                              eval_per_env=p.eval_per_env, noise=p.noise, seed=seed), **overrides})
 
+# %% ../nbs/14_data.ipynb #d0584cbf
 def train_order(name:str, seed:int) -> list[int]:
     "Env `name`'s train items in the seeded order that AgentTraj and AgentTraj-L take their items from."
     items = np.array(env_class(name).splits["train"])
@@ -60,11 +61,13 @@ def build_env(name:str, items:list[int], folder, noise:float=0.0, seed:int=0, pr
     part.unlink()
     return _counts(name, kept, len(items))
 
+# %% ../nbs/14_data.ipynb #14310d0d
 def _counts(name, kept, n): return {"env": name, "items": n, "kept": len(kept), "dropped": n - len(kept)}
 
 # %% ../nbs/14_data.ipynb #d14392ca
 def _build_one(job:dict, progress:bool=False): return build_env(**job, progress=progress)
 
+# %% ../nbs/14_data.ipynb #14982678
 def build_datasets(cfg:DataConfig, root, workers:int|None=None, progress:bool=True) -> dict:
     "Build `root/agenttraj-l`, `root/agenttraj` and `root/agenteval` for `cfg`; returns counts per dataset and env."
     root = Path(root)
@@ -92,10 +95,12 @@ def build_datasets(cfg:DataConfig, root, workers:int|None=None, progress:bool=Tr
     write_manifest(ev, dataset="AgentEval", items_per_env={e: len(v) for e, v in items.items()}, **meta)
     return {"agenttraj-l": counts, "agenttraj": small_counts, "agenteval": {e: len(v) for e, v in items.items()}}
 
+# %% ../nbs/14_data.ipynb #74759732
 def held_out_items(envs:list, n:int|None, seed:int=0) -> dict[str, list[int]]:
     "AgentEval's items: `n` test items per env drawn with `seed` (every test item when `n` is None)."
     return {e: pick_items(e, "test", n, seed) for e in envs}
 
+# %% ../nbs/14_data.ipynb #d76a652f
 def agenteval_items(root) -> dict[str, list[int]]:
     "AgentEval's test item ids per env, from `root/agenteval/items.json`."
     return json.loads((Path(root)/"agenteval"/"items.json").read_text())
@@ -111,6 +116,7 @@ def dataset_stats(trajs, tokenizer=None) -> pd.DataFrame:
     return pd.DataFrame({"episodes": g.size(), "turns": g.turns.mean().round(2), "supervised_turns": g.supervised.sum(),
                          f"{unit}_per_episode": g["size"].mean().round(1), f"{unit}_total": g["size"].sum()})
 
+# %% ../nbs/14_data.ipynb #7a665b95
 def plot_stats(stats:pd.DataFrame):
     "Bar charts of episodes and text size per env."
     import matplotlib.pyplot as plt

@@ -16,6 +16,7 @@ from .trajectory import Trajectory, read_jsonl, write_jsonl, write_manifest
 def _item(t:Trajectory) -> int:
     return int(t.meta["item"]) if "item" in t.meta else int(t.item_id.rsplit("_", 1)[1])
 
+# %% ../nbs/20_evaluate.ipynb #5e95ed78
 def episode_frame(trajs) -> pd.DataFrame:
     "One row per episode: env, item, sample, success (False when errored), reward, score, turns, invalid, error."
     rows = []
@@ -90,6 +91,7 @@ def save_results(out_dir,  # the run's folder
     write_manifest(out, name=name, success=success, errors=int(tbl.errors.sum()), **manifest_extra)
     return tbl
 
+# %% ../nbs/20_evaluate.ipynb #32436359
 def load_run(path) -> list[Trajectory]:
     "The trajectories of a run: `path/trajectories.jsonl`, or `path` itself when it is a JSONL file (bad lines skipped)."
     p = Path(path)
@@ -114,6 +116,7 @@ def _paired_row(s0:pd.Series, s1:pd.Series, z:float=1.96) -> dict:
                 ci_low=100 * (d.mean() - z * se), ci_high=100 * (d.mean() + z * se), se=100 * se,
                 p_mcnemar=mcnemar_p(b, c), b=b, c=c)
 
+# %% ../nbs/20_evaluate.ipynb #9e073dd6
 def compare(runs:dict,  # {run name: list of `Trajectory`}; the first run is the baseline
             z:float=1.96  # normal quantile of the intervals
            ) -> pd.DataFrame:
@@ -162,6 +165,7 @@ def suite_items(suite:str, preset, seed:int=0) -> dict[str, list[int]]:
     if suite not in ("agenteval", "test"): raise ValueError(f"unknown suite {suite!r}: agenteval or test")
     return held_out_items(preset.env_names(), preset.eval_per_env if suite == "agenteval" else None, seed)
 
+# %% ../nbs/20_evaluate.ipynb #9ce9ea26
 def agent_from_spec(spec:str, # expert | FOLDER | untrained:FOLDER | openai:URL
                     preset=None, # sets the reply cap, batch and context of model agents
                     model:str="", # the model name an OpenAI-compatible endpoint serves

@@ -52,6 +52,7 @@ def sampling_shares(success:dict|None, # env -> success rate in the last explora
     raw = {e: s / total for e, s in score.items()} if total > 0 else uniform
     return {e: floor / len(envs) + (1 - floor) * raw[e] for e in envs}
 
+# %% ../nbs/21_evol.ipynb #24043fed
 def split_budget(shares:dict, total:int) -> dict:
     "`total` items split by `shares` (largest remainders, so the counts add up exactly)."
     exact = {e: s * total for e, s in shares.items()}
@@ -108,12 +109,14 @@ def model_dir(self:AgentEvol, k:int) -> Path:
     if k == 0: return Path(self.cfg.bc or self.data_dir/"runs"/f"bc-{self.preset.name}")/"model"
     return self.round_dir(k)/"learn"/"model"
 
+# %% ../nbs/21_evol.ipynb #f440c4a9
 @patch
 def bc(self:AgentEvol) -> Path:
     "Round 0: the BC model on AgentTraj (trained if missing)."
     if not self.model_dir(0).exists(): self._train(self.agenttraj, self.model_dir(0).parent, self.preset.bc_steps)
     return self.model_dir(0)
 
+# %% ../nbs/21_evol.ipynb #0ef07e3f
 @patch
 def agent(self:AgentEvol, k:int, temperature:float=0.0):
     "Round k's model as a batched agent (the preset's batch and reply cap, the run's top-p)."
@@ -121,6 +124,7 @@ def agent(self:AgentEvol, k:int, temperature:float=0.0):
     return agent_from_spec(str(self.model_dir(k)), self.preset, temperature=temperature, top_p=self.cfg.top_p,
                            name=f"round-{k}" + (f"-t{temperature:g}" if temperature else ""))
 
+# %% ../nbs/21_evol.ipynb #07ecf069
 @patch
 def _train(self:AgentEvol, data:Path, out:Path, steps:int) -> dict:
     "BC from the base model on `data` for `steps`, into `out` (resumes), with round 0's tokenizer when there is one."
@@ -146,12 +150,14 @@ def explore(self:AgentEvol, k:int) -> list[Trajectory]:
     trajs = self._mcts(agent, items, d) if self.cfg.search == "mcts" else self._sample(agent, items, d)
     return trajs
 
+# %% ../nbs/21_evol.ipynb #2f5e0a12
 @patch
 def _sample(self:AgentEvol, agent, items:dict, d:Path) -> list[Trajectory]:
     tasks = [Task(e, i, s) for e, its in items.items() for i in its for s in range(self.cfg.samples)]
     return Rollout(agent, tasks, n_parallel=self.preset.rollout_parallel, seed=self.seed, out=d/"sample.jsonl",
                    max_turns=self.preset.eval_max_turns or None, progress=False, desc="explore").run()
 
+# %% ../nbs/21_evol.ipynb #35abe5e7
 @patch
 def _mcts(self:AgentEvol, agent, items:dict, d:Path) -> list[Trajectory]:
     trees, out = {(e, i): SearchTree() for e, its in items.items() for i in its}, []
@@ -164,6 +170,7 @@ def _mcts(self:AgentEvol, agent, items:dict, d:Path) -> list[Trajectory]:
         out += trajs
     return out
 
+# %% ../nbs/21_evol.ipynb #33ccc741
 @patch
 def _explore_success(self:AgentEvol, k:int) -> dict|None:
     "Success per env of round k's exploration (None for round 0, which did not explore)."
@@ -183,6 +190,7 @@ def keep_successes(trajs:list, reward_threshold:float|None=None, source:str="evo
             seen.add(sig); kept.append(replace(t, source=source, meta=dict(t.meta)))
     return kept
 
+# %% ../nbs/21_evol.ipynb #30b9ae4c
 @patch
 def filter(self:AgentEvol, k:int) -> list[Trajectory]:
     "Round k's kept trajectories (written to `kept.jsonl`)."
@@ -198,6 +206,7 @@ def learn_steps(self:AgentEvol, k:int) -> int:
     extra = sum(len(read_jsonl(self.round_dir(j)/"kept.jsonl")) for j in range(1, k + 1))
     return int(round(self.preset.bc_steps * (n0 + extra) / n0))
 
+# %% ../nbs/21_evol.ipynb #f51cb989
 @patch
 def learn(self:AgentEvol, k:int) -> dict:
     "Train round k's model from the base on AgentTraj + kept (rounds 1..k); and the matched control."
@@ -217,6 +226,7 @@ def evaluated(self:AgentEvol, k:int) -> bool:
     "Whether round k gets an AgentEval pass (and a control): every round, or round 0 and the last (`eval_rounds`)."
     return self.cfg.eval_rounds == "all" or k in (0, self.cfg.rounds)
 
+# %% ../nbs/21_evol.ipynb #909f57a2
 @patch
 def evaluate(self:AgentEvol, k:int) -> pd.DataFrame:
     "AgentEval tables of round k (greedy; sampled; the control), as one paper-style table."
@@ -227,6 +237,7 @@ def evaluate(self:AgentEvol, k:int) -> pd.DataFrame:
         self.evaluate_model(model, self.round_dir(k)/"eval"/name, temp, name=f"round-{k}-{name}")
     return self.table(k)
 
+# %% ../nbs/21_evol.ipynb #f34011e1
 @patch
 def evaluate_model(self:AgentEvol, model:Path, out:Path, temperature:float=0.0, name:str|None=None) -> pd.DataFrame:
     "The AgentEval table of the model folder `model` on the run's envs, written to `out` (read back when it is there)."
@@ -236,6 +247,7 @@ def evaluate_model(self:AgentEvol, model:Path, out:Path, temperature:float=0.0, 
         evaluate(agent, "agenteval", self.preset, out=out, seed=self.seed, progress=False, envs=self.envs)
     return pd.read_csv(out/"results.csv", index_col=0)
 
+# %% ../nbs/21_evol.ipynb #41d4cd6e
 @patch
 def table(self:AgentEvol, k:int) -> pd.DataFrame:
     "Round k's evaluations that exist, as the paper's table (success %, envs as columns, average last)."
@@ -264,6 +276,7 @@ def run(self:AgentEvol, rounds:int|None=None, progress:bool=True) -> pd.DataFram
                    kept=self.kept_counts())
     return tables
 
+# %% ../nbs/21_evol.ipynb #6ef81523
 @patch
 def kept_counts(self:AgentEvol) -> dict:
     "Trajectories kept in each round 1..`cfg.rounds` so far."
@@ -283,6 +296,7 @@ def explore_stats(self:AgentEvol, k:int) -> pd.DataFrame:
     out["kept"] = pd.Series(pd.Series([t.env for t in kept], dtype=object).value_counts()).reindex(out.index).fillna(0).astype(int)
     return out
 
+# %% ../nbs/21_evol.ipynb #01774238
 @patch
 def shares(self:AgentEvol) -> pd.DataFrame:
     "The exploration budget share of each env, one row per round."
@@ -291,6 +305,7 @@ def shares(self:AgentEvol) -> pd.DataFrame:
         rows[int(d.parent.parent.name.split("-")[1])] = json.loads(d.read_text())["shares"]
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("round").sort_index()
 
+# %% ../nbs/21_evol.ipynb #7b478a21
 @patch
 def plot_shares(self:AgentEvol):
     "Stacked bars of each round's exploration shares."
@@ -300,6 +315,7 @@ def plot_shares(self:AgentEvol):
     fig = ax.figure; fig.tight_layout(); plt.close(fig)
     return fig
 
+# %% ../nbs/21_evol.ipynb #d2e398cc
 @patch
 def compare(self:AgentEvol, k:int) -> pd.DataFrame:
     "Round k's model against its matched control and against round 0, paired on the same AgentEval items."

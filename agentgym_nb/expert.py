@@ -17,8 +17,10 @@ from .trajectory import RecordTrajectory, Trajectory
 class ReplicaMismatch(RuntimeError):
     "The server's observation differs from the in-process replica's for the same item and actions."
 
+# %% ../nbs/08_expert.ipynb #4cae9bd8
 POLICIES = ("expert", "oracle")  # the imitable expert (AgentTraj's source) and the privileged upper bound
 
+# %% ../nbs/08_expert.ipynb #64dabe87
 def expert_episode(name:str, # a registered env
                    item:int, # the item to play
                    remote=None, # an HTTP env to play on (the in-process env is then its replica)
@@ -63,6 +65,7 @@ def run_expert(name:str, items, url:str|None=None, progress:bool=True, policy:st
         if remote is not None: remote.close()
     return out
 
+# %% ../nbs/08_expert.ipynb #6edf14cb
 def success_table(trajs) -> pd.DataFrame:
     "Per env: episodes, success rate, mean reward, mean turns and invalid actions per turn."
     df = pd.DataFrame([dict(env=t.env, success=t.success, reward=t.reward, turns=t.meta.get("turns", 0),

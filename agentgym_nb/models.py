@@ -17,6 +17,7 @@ from tokenizers.models import BPE
 from transformers import AutoModelForCausalLM, AutoTokenizer, LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 from peft import LoraConfig, PeftModel, TaskType, get_peft_model, prepare_model_for_kbit_training
 
+# %% ../nbs/15_models.ipynb #4f0c9af3
 _log = logging.getLogger(__name__)
 
 # %% ../nbs/15_models.ipynb #5f3526e3
@@ -26,6 +27,7 @@ from .trajectory import ROLES, context_head, to_messages  # noqa: F401 -- their 
 PAD, HUMAN, GPT, END = "<|pad|>", "<|human|>", "<|gpt|>", "<|end|>"
 SPECIAL_TOKENS = [PAD, HUMAN, GPT, END]
 
+# %% ../nbs/15_models.ipynb #49f4a26f
 CHAT_TEMPLATE = (
     "{% for m in messages %}"
     "{% if m['role'] == 'user' %}{{ '<|human|>\n' + m['content'] + '<|end|>\n' }}"
@@ -119,6 +121,7 @@ def _adapter_base(name:str) -> str | None:
     p = Path(name)/"adapter_config.json"
     return json.loads(p.read_text())["base_model_name_or_path"] if p.is_file() else None
 
+# %% ../nbs/15_models.ipynb #60101293
 def _mode(cfg:ModelConfig, adapter:str|None, cuda:bool) -> str:
     "What will train: `qlora` (4-bit base under LoRA, GPU only), `lora` or `full`."
     lora = adapter is not None or cfg.lora_r > 0

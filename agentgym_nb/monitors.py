@@ -28,6 +28,7 @@ def figure_png(fig:Figure, dpi:int=80) -> bytes:
     fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
     return buf.getvalue()
 
+# %% ../nbs/24_monitors.ipynb #22d5527b
 def png_html(png:bytes, alt:str="") -> str:
     "An `<img>` tag holding `png` inline (base64), for static HTML; empty without a picture."
     if not png: return ""
@@ -59,6 +60,7 @@ def update(self:TrainingMonitor, m:dict):
     self._show(m)
     if m["step"] % self.every == 0 or m["step"] == self.max_steps: self.draw()
 
+# %% ../nbs/24_monitors.ipynb #2aa36dd3
 @patch
 def _show(self:TrainingMonitor, m:dict):
     ev = [h["eval_loss"] for h in self.history if "eval_loss" in h]
@@ -82,11 +84,13 @@ def figure(self:TrainingMonitor) -> Figure:
     fig.tight_layout()
     return fig
 
+# %% ../nbs/24_monitors.ipynb #5b164dcd
 @patch
 def draw(self:TrainingMonitor):
     "Redraw the plot now."
     self.png = figure_png(self.figure()); self.chart.value = self.png
 
+# %% ../nbs/24_monitors.ipynb #7313f631
 @patch
 def _repr_html_(self:TrainingMonitor) -> str:
     "Static HTML: the status line and the last plot."
@@ -143,6 +147,7 @@ def __call__(self:RolloutMonitor, traj):
         self.won[traj.env] += bool(traj.success) and not traj.meta.get("error")
         self._show(traj.env)
 
+# %% ../nbs/24_monitors.ipynb #483a6ff9
 @patch
 def line(self:RolloutMonitor, env:str) -> str:
     "The status line of `env`."
@@ -150,6 +155,7 @@ def line(self:RolloutMonitor, env:str) -> str:
     rate = f"{self.won[env] / k:.0%}" if k else "-"
     return f"{env}: {k}/{n} done, success {rate}" if n else f"{env}: {k} done, success {rate}"
 
+# %% ../nbs/24_monitors.ipynb #cd08516e
 @patch
 def _show(self:RolloutMonitor, env:str):
     if env not in self.rows:
@@ -174,6 +180,7 @@ def frame(self:RolloutMonitor) -> pd.DataFrame:
                          "success": [self.won[e] / self.done[e] if self.done[e] else None for e in envs]},
                         index=pd.Index(envs, name="env"))
 
+# %% ../nbs/24_monitors.ipynb #7b737b72
 @patch
 def _repr_html_(self:RolloutMonitor) -> str:
     "Static HTML: the per-env table."
@@ -189,6 +196,7 @@ def open_run(folder) -> AgentEvol:
     run.cfg = EvolConfig(**{k: v for k, v in known.items() if k in EvolConfig.__dataclass_fields__})
     return run
 
+# %% ../nbs/24_monitors.ipynb #01ac36c6
 def run_rounds(folder) -> list[int]:
     "The round numbers of the run in `folder`, in order."
     return sorted(int(d.name.split("-")[1]) for d in Path(folder).glob("round-*") if d.name.split("-")[1].isdigit())
@@ -219,6 +227,7 @@ def table(self:EvolDashboard) -> pd.DataFrame:
     tables = [t for k in run_rounds(self.folder) if len(t := run.table(k))]
     return pd.concat(tables) if tables else pd.DataFrame()
 
+# %% ../nbs/24_monitors.ipynb #b9d114c8
 @patch
 def success(self:EvolDashboard) -> pd.DataFrame:
     "`table()` in long form: round, kind, env, success (%)."
@@ -229,11 +238,13 @@ def success(self:EvolDashboard) -> pd.DataFrame:
     long["round"], long["kind"] = parts[0].astype(int), parts[1]
     return long[["round", "kind", "env", "success"]]
 
+# %% ../nbs/24_monitors.ipynb #5328da4f
 @patch
 def shares(self:EvolDashboard) -> pd.DataFrame:
     "Each round's exploration budget share per env (`AgentEvol.shares`)."
     return open_run(self.folder).shares()
 
+# %% ../nbs/24_monitors.ipynb #44f9b9ab
 @patch
 def kept(self:EvolDashboard) -> pd.DataFrame:
     "Kept trajectories per round (rows) and env (columns)."
@@ -244,6 +255,7 @@ def kept(self:EvolDashboard) -> pd.DataFrame:
 # %% ../nbs/24_monitors.ipynb #abdd80a5
 _STYLE = {"greedy": "-", "sampled": ":", "control": "--"}
 
+# %% ../nbs/24_monitors.ipynb #814bebf5
 def _stacked_bars(ax, df:pd.DataFrame, colour:dict, title:str):
     "Stacked bars of `df` (rows: rounds, columns: envs) on `ax`."
     ax.set(title=title, xlabel="round")
@@ -254,6 +266,7 @@ def _stacked_bars(ax, df:pd.DataFrame, colour:dict, title:str):
         bottom += df[env].to_numpy()
     ax.legend(fontsize="x-small")
 
+# %% ../nbs/24_monitors.ipynb #91d854da
 @patch
 def figure(self:EvolDashboard) -> Figure:
     "Success per round and env, exploration shares and kept trajectories per round."
@@ -286,6 +299,7 @@ def choices(self:EvolDashboard) -> list[tuple]:
             if n: out.append((f"round {k} · kept · {env} ({n})", (k, "kept", env)))
     return out
 
+# %% ../nbs/24_monitors.ipynb #d0836004
 @patch
 def refresh(self:EvolDashboard):
     "Read the run folder again and redraw."
@@ -295,6 +309,7 @@ def refresh(self:EvolDashboard):
     self.png = figure_png(self.figure()); self.chart.value = self.png
     self.pick.options = self.choices()
 
+# %% ../nbs/24_monitors.ipynb #389cd893
 @patch
 def _repr_html_(self:EvolDashboard) -> str:
     "Static HTML: the tables and the plots."
@@ -308,6 +323,7 @@ def trajectories(self:EvolDashboard, k:int, kind:str, env:str) -> list:
     trajs = read_jsonl(d/"kept.jsonl", skip_bad=True) if kind == "kept" else load_run(d/"eval"/kind)
     return [t for t in trajs if t.env == env]
 
+# %% ../nbs/24_monitors.ipynb #b7884ee4
 @patch
 def view(self:EvolDashboard, k:int, kind:str, env:str):
     "Open round `k`'s `kind` trajectories of `env` in a `TrajectoryViewer` below the dashboard; returns the viewer."

@@ -40,6 +40,7 @@ class _FakeChatServer(ThreadingHTTPServer):
     daemon_threads = True
     def handle_error(self, request, client_address): pass  # a client that timed out and hung up: not an error here
 
+# %% ../nbs/18_openai_agent.ipynb #bac59132
 @contextmanager
 def fake_chat_server(reply_fn, # body (dict) -> content (str or None), or (status, text) for a raw answer
                     ):
@@ -84,6 +85,7 @@ class OpenAICompatibleAgent(Agent):
 # %% ../nbs/18_openai_agent.ipynb #3634bbb5
 def _short(text:str, n:int=300) -> str: return text if len(text) <= n else text[:n] + "..."
 
+# %% ../nbs/18_openai_agent.ipynb #850706f3
 def _content(resp:httpx.Response) -> str:
     content = resp.json()["choices"][0]["message"]["content"]
     if content is not None and not isinstance(content, str): raise TypeError(f"content is {type(content).__name__}")
@@ -118,6 +120,7 @@ def submit(self:OpenAICompatibleAgent, request:Request):
     "Start the call for `request` in the background; its reply comes from a later `poll`."
     self.pending[self.pool.submit(self.complete, request)] = request.key
 
+# %% ../nbs/18_openai_agent.ipynb #d60977c0
 @patch
 def poll(self:OpenAICompatibleAgent) -> list[tuple]:
     "`(key, reply)` for every finished call; blocks until at least one has finished, if any are pending."
@@ -125,6 +128,7 @@ def poll(self:OpenAICompatibleAgent) -> list[tuple]:
     done, _ = wait(list(self.pending), return_when=FIRST_COMPLETED)
     return [(self.pending.pop(f), f.result()) for f in done]
 
+# %% ../nbs/18_openai_agent.ipynb #c18816d7
 @patch
 def reply(self:OpenAICompatibleAgent, requests:list[Request]) -> list:
     "One reply (a string, or an `AgentError`) per request, in order; the calls run concurrently."
@@ -137,8 +141,10 @@ def close(self:OpenAICompatibleAgent):
     self.pool.shutdown(wait=False, cancel_futures=True)
     self.http.close()
 
+# %% ../nbs/18_openai_agent.ipynb #4c3b803b
 @patch
 def __enter__(self:OpenAICompatibleAgent): return self
 
+# %% ../nbs/18_openai_agent.ipynb #bbe474be
 @patch
 def __exit__(self:OpenAICompatibleAgent, *exc): self.close()

@@ -12,8 +12,10 @@ import re
 class InvalidAction(ValueError):
     "A turn the env cannot act on; its message becomes the agent's next observation."
 
+# %% ../nbs/01_react.ipynb #a3d9a62b
 REACT_FORMAT = "Thought:\n<your reasoning>\n\nAction:\n<one action>"
 
+# %% ../nbs/01_react.ipynb #052e834c
 def format_react(thought:str, action:str) -> str:
     "Write one agent turn in AgentGym's ReAct format."
     return f"Thought:\n{thought.strip()}\n\nAction:\n{action.strip()}"
@@ -22,6 +24,7 @@ def format_react(thought:str, action:str) -> str:
 _ACTION = re.compile(r"^[ \t]*Action[ \t]*:[ \t]*", re.M)
 _THOUGHT = re.compile(r"^[ \t]*Thought[ \t]*:", re.M)
 
+# %% ../nbs/01_react.ipynb #8a5a1ef2
 def parse_react(text:str) -> str:
     "The action in an agent's ReAct `text`; raises `InvalidAction` saying what is wrong."
     if not isinstance(text, str): raise InvalidAction(f"an action must be text, not {type(text).__name__}")

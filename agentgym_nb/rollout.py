@@ -17,6 +17,7 @@ from .client import make_remote
 from .core import env_class, make
 from .trajectory import RecordTrajectory, Trajectory, read_jsonl, to_messages, write_jsonl
 
+# %% ../nbs/19_rollout.ipynb #c63149f3
 _log = logging.getLogger(__name__)
 
 # %% ../nbs/19_rollout.ipynb #d3405885
@@ -31,6 +32,7 @@ class Task:
     @property
     def key(self) -> str: return f"{self.env}_{self.item}#{self.sample}"
 
+# %% ../nbs/19_rollout.ipynb #335e288b
 def as_tasks(items, # {env: [items]}, or a list of (env, item), (env, item, sample) or `Task`
              samples:int=1, # plays of each item given without a sample number
             ) -> list[Task]:
@@ -43,6 +45,7 @@ def as_tasks(items, # {env: [items]}, or a list of (env, item), (env, item, samp
         out += [Task(env, int(item), int(s[0]))] if s else [Task(env, int(item), k) for k in range(samples)]
     return out
 
+# %% ../nbs/19_rollout.ipynb #d18b2102
 def episode_seed(seed:int, task:Task) -> int:
     "The sampling seed of `task` in a run seeded `seed`: the same whatever order the episodes run in."
     return zlib.crc32(f"{seed}/{task.key}".encode())
@@ -57,6 +60,7 @@ class _Live:
     env_s: float = 0.0
     attempt: int = 0
 
+# %% ../nbs/19_rollout.ipynb #68973fde
 class Rollout:
     "Play tasks with an agent, `n_parallel` episodes at once; `run()` returns their trajectories, `stats` the timings."
     def __init__(self, agent:Agent, # anything with submit/poll/release
@@ -81,6 +85,7 @@ class Rollout:
 # %% ../nbs/19_rollout.ipynb #2a5e6063
 from fastcore.basics import patch
 
+# %% ../nbs/19_rollout.ipynb #dff347d0
 @patch
 def _resume(self:Rollout) -> dict:
     "Finished episodes already in `out`, by key (errored ones are removed there, to be played again)."
@@ -129,6 +134,7 @@ def run(self:Rollout) -> list[Trajectory]:
     self._summarise(time.perf_counter() - t0, getattr(self.agent, "stats", {}).get("generated_tokens", 0) - gen0)
     return [self.finished[t.key] for t in self.tasks]
 
+# %% ../nbs/19_rollout.ipynb #fddb0313
 @patch
 def _summarise(self:Rollout, wall:float, gen:int):
     waited = self.wait_s if self.env_threads else self.env_s  # time the agent sat idle because of envs
@@ -142,16 +148,19 @@ def _make(self:Rollout, name:str):
     "A new env of `name`: in process, or a session on the server at `url`."
     return make(name) if self.url is None else make_remote(name, self.url)
 
+# %% ../nbs/19_rollout.ipynb #9f311c50
 @patch
 def _env(self:Rollout, name:str) -> RecordTrajectory:
     "An idle env of `name` (reused across episodes), or a new one (a new session over HTTP)."
     return self.idle[name].pop() if self.idle[name] else RecordTrajectory(self._make(name), source=self.agent.name)
 
+# %% ../nbs/19_rollout.ipynb #1e28c535
 @patch
 def _env_call(self:Rollout, L:_Live, op:str, reply:str|None=None):
     if self.pool: self.pending[self.pool.submit(self._env_op, L, op, reply)] = L
     else: self._after_env(L, self._env_op(L, op, reply))
 
+# %% ../nbs/19_rollout.ipynb #afe5d77c
 @patch
 def _env_op(self:Rollout, L:_Live, op:str, reply:str|None):
     "Reset or step the episode's env: `(op, result)`, or `('error', exception)`."
@@ -181,11 +190,13 @@ def _after_env(self:Rollout, L:_Live, res:tuple):
     if traj.meta["turns"] < len(t.prefix): return self._env_call(L, "step", t.prefix[traj.meta["turns"]])  # replay
     self.agent.submit(Request(t.key, to_messages(traj.conversations), t.env, t.item, episode_seed(self.seed, t)))
 
+# %% ../nbs/19_rollout.ipynb #bcf99648
 @patch
 def _on_reply(self:Rollout, L:_Live, reply):
     if isinstance(reply, AgentError): self._finish(L, error=f"agent: {reply}")
     else: self._env_call(L, "step", reply)
 
+# %% ../nbs/19_rollout.ipynb #0fcb84d2
 @patch
 def _env_failed(self:Rollout, L:_Live, e:Exception):
     "Play the episode again on a new env session, or give up after `env_retries` replays."
@@ -223,6 +234,7 @@ def _finish(self:Rollout, L:_Live, error:str|None=None):
     self.bar.set_postfix_str(self._rates(), refresh=False)
     if self.on_episode is not None: self.on_episode(traj)
 
+# %% ../nbs/19_rollout.ipynb #7e5c316d
 @patch
 def _rates(self:Rollout) -> str:
     "Success rate so far per env, for the progress bar."

@@ -22,6 +22,7 @@ from .core import env_class, make
 # %% ../nbs/06_server.ipynb #f435a3b4
 _log = logging.getLogger(__name__)
 
+# %% ../nbs/06_server.ipynb #8a1656d6
 @dataclass
 class Session:
     "One env instance driven by one client."
@@ -33,9 +34,11 @@ class Session:
     @property
     def has_episode(self) -> bool: return getattr(self.env.unwrapped, "item", None) is not None
 
+# %% ../nbs/06_server.ipynb #172caba0
 def not_reset(name:str, sid:int) -> HTTPException:
     return HTTPException(409, f"{name} session {sid} has not been reset: POST /reset first")
 
+# %% ../nbs/06_server.ipynb #210e523e
 def env_failure(name:str, sid:int, e:Exception, before_reset:bool) -> HTTPException:
     "The answer to env `name` raising `e` on session `sid`: a 4xx where the client can fix it, else a 500 with the reason."
     if before_reset: return not_reset(name, sid)
@@ -72,6 +75,7 @@ class EnvService:
 # %% ../nbs/06_server.ipynb #9178cafc
 from fastcore.basics import patch
 
+# %% ../nbs/06_server.ipynb #7b50f1da
 @patch
 async def run(self:EnvService, sid:int, fn, *args, resets:bool=False, after_reset:bool=False):
     "Call `fn(env, *args)` on session `sid` in a worker thread, one call at a time per session."
@@ -86,6 +90,7 @@ async def run(self:EnvService, sid:int, fn, *args, resets:bool=False, after_rese
         except Exception as e: raise env_failure(self.cls.name, sid, e, before_reset=not (s.has_episode or resets)) from None
         return out
 
+# %% ../nbs/06_server.ipynb #13e5ffe7
 @patch
 async def close(self:EnvService, sid:int):
     "Close session `sid`; an env failing to close is logged, and the session is gone either way."
@@ -128,6 +133,7 @@ class Hub:
 # %% ../nbs/06_server.ipynb #672aa2ed
 MAX_JSON_DEPTH = 64  # AgentGym's bodies nest two deep
 
+# %% ../nbs/06_server.ipynb #cb628ed9
 def _deeper_than(obj, limit:int) -> bool:
     stack = [(obj, 1)]
     while stack:
@@ -136,6 +142,7 @@ def _deeper_than(obj, limit:int) -> bool:
         stack.extend((k, d + 1) for k in (o.values() if isinstance(o, dict) else o) if isinstance(k, (list, dict)))
     return False
 
+# %% ../nbs/06_server.ipynb #4f058b0c
 def body_problem(body:bytes, max_depth:int=MAX_JSON_DEPTH) -> str|None:
     "Why JSON `body` is refused (too deep, a non-finite number, a lone surrogate), or None; a body that is not JSON is None."
     try: obj = json.loads(body)
@@ -155,6 +162,7 @@ async def _answer(send, status:int, detail:str):
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
     await send({"type": "http.response.body", "body": body})
 
+# %% ../nbs/06_server.ipynb #55295f68
 class GuardBodies:
     "ASGI middleware: a body over `max_bytes` is a 413 and one `body_problem` refuses a 400, before any route reads it."
     def __init__(self, app, max_bytes:int): self.app, self.max_bytes = app, max_bytes
@@ -173,6 +181,7 @@ async def _first_then(first:list, receive):
     "The messages in `first`, then whatever `receive` brings (a disconnect)."
     return first.pop() if first else await receive()
 
+# %% ../nbs/06_server.ipynb #368e9745
 @patch
 async def read(self:GuardBodies, scope, receive) -> bytes|None:
     "The whole request body, or None as soon as it is over `max_bytes`."
@@ -190,6 +199,7 @@ async def read(self:GuardBodies, scope, receive) -> bytes|None:
 def _json(obj, status:int=200, headers:dict|None=None) -> Response:
     return Response(json.dumps(obj, separators=(",", ":")), status_code=status, media_type="application/json", headers=headers)
 
+# %% ../nbs/06_server.ipynb #0c672db4
 def _schemas(cls):
     w, cfg = cls.wire, ConfigDict(extra="ignore")
     key = {w.key: (StrictInt, ...)}  # strict: a JSON true must not name session 1
@@ -197,14 +207,17 @@ def _schemas(cls):
             create_model(f"{cls.title}Step", __config__=cfg, **key, action=(Any, ...)),
             create_model(f"{cls.title}Key", __config__=cfg, **key))
 
+# %% ../nbs/06_server.ipynb #72de3369
 def _reset(env, item):
     "The /reset answer's parts: the observation as AgentGym's server answered it (`wire_observation`), info, fields."
     try: _, info = env.reset(options={"item": item})
     except ValueError as e: raise HTTPException(422, str(e)) from None
     return env.unwrapped.wire_observation(), info, env.unwrapped.http_fields()
 
+# %% ../nbs/06_server.ipynb #2958eb09
 def _step(env, action): return (*env.step(action), env.unwrapped.http_fields())
 
+# %% ../nbs/06_server.ipynb #5394e321
 def _observation(env):
     "The current observation; before any reset only an env that shows one has it (a tool env made with an item)."
     if not env.unwrapped.observation and env.unwrapped.item is None: raise gym.error.ResetNeeded("no episode yet")
@@ -213,6 +226,7 @@ def _observation(env):
 # %% ../nbs/06_server.ipynb #9094eea6
 def _field_error(e:dict) -> str: return f"{'.'.join(map(str, e['loc'][1:])) or e['loc'][0]}: {e['msg']}"
 
+# %% ../nbs/06_server.ipynb #8a264934
 def add_error_handlers(app:FastAPI):
     "Answer a bad body (422), any HTTP error and, as a last line, any unexpected exception as `{detail: reason}`."
     @app.exception_handler(RequestValidationError)
@@ -291,6 +305,7 @@ def _evicting(hub:Hub):
         task.cancel()
     return lifespan
 
+# %% ../nbs/06_server.ipynb #cde850cf
 def create_app(envs:list[str], settings:ServerSettings|None=None) -> FastAPI:
     "A FastAPI app serving the registered envs `envs` with AgentGym's routes; `settings` default to `ServerSettings()`."
     settings = settings or ServerSettings()

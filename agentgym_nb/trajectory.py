@@ -18,9 +18,11 @@ from .core import TextEnv
 # %% ../nbs/03_trajectory.ipynb #8a33b452
 OK_REPLY = "OK. I'll follow your instructions and try my best to solve the task."
 
+# %% ../nbs/03_trajectory.ipynb #7a36db48
 class TrajectoryError(ValueError):
     "A trajectory record that does not follow the format; the message says where."
 
+# %% ../nbs/03_trajectory.ipynb #e90d54af
 @dataclass
 class Trajectory:
     "One episode in AgentGym's conversation format."
@@ -57,6 +59,7 @@ class Trajectory:
 # %% ../nbs/03_trajectory.ipynb #5a253537
 ROLES = {"human": "user", "gpt": "assistant"}
 
+# %% ../nbs/03_trajectory.ipynb #8415d1a2
 def to_messages(conversations:list) -> list[dict]:
     "AgentGym turns (`from`: human|gpt) as chat messages (`role`: user|assistant)."
     try: return [{"role": ROLES[t["from"]], "content": t["value"]} for t in conversations]
@@ -100,6 +103,7 @@ def _turn_html(turn:dict) -> str:
     return (f'<div style="background:{bg};padding:4px 8px;margin:2px 0;border-radius:4px">'
             f'<b>{who}</b><small>{mark}</small><pre style="white-space:pre-wrap;margin:2px 0">{html.escape(turn["value"])}</pre></div>')
 
+# %% ../nbs/03_trajectory.ipynb #0c55b325
 @patch
 def _repr_html_(self:Trajectory) -> str:
     head = (f"<b>{html.escape(self.item_id)}</b> &middot; {html.escape(self.source)} &middot; "
@@ -112,6 +116,7 @@ def to_dict(self:Trajectory) -> dict:
     "The record as written to JSONL (AgentGym's keys first)."
     return asdict(self)
 
+# %% ../nbs/03_trajectory.ipynb #9ae3a73c
 def check_record(d) -> Trajectory:
     "A `Trajectory` from a JSON record, or a `TrajectoryError` saying what is wrong."
     if not isinstance(d, dict): raise TrajectoryError(f"a record must be an object, not {type(d).__name__}")
@@ -128,6 +133,7 @@ def check_record(d) -> Trajectory:
     turns = [{"from": c["from"], "loss": c.get("loss"), "value": c["value"]} for c in d["conversations"]]
     return Trajectory(**{**d, "item_id": str(d["item_id"]), "conversations": turns})
 
+# %% ../nbs/03_trajectory.ipynb #d52c062c
 def write_jsonl(trajs, path) -> Path:
     "Write trajectories to `path` atomically, one JSON object per line."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
@@ -137,6 +143,7 @@ def write_jsonl(trajs, path) -> Path:
     os.replace(tmp, path)
     return path
 
+# %% ../nbs/03_trajectory.ipynb #1dcbc18c
 def read_jsonl(path, skip_bad:bool=False) -> list[Trajectory]:
     "Read a JSONL file of trajectories; a bad line raises `TrajectoryError` naming file and line."
     out, bad = [], []
@@ -169,6 +176,7 @@ def load_trajectories(folder) -> list[Trajectory]:
     "Every trajectory in the JSONL files of `folder`, files in name order."
     return [t for p in sorted(Path(folder).glob("*.jsonl")) for t in read_jsonl(p)]
 
+# %% ../nbs/03_trajectory.ipynb #bdc11978
 def to_frame(trajs):
     "A DataFrame with one row per trajectory: ids, env, source, reward, success, turns."
     import pandas as pd
@@ -177,10 +185,12 @@ def to_frame(trajs):
                  trajectory=t) for t in trajs]
     return pd.DataFrame(rows, columns=["item_id", "env", "source", "reward", "success", "turns", "invalid_actions", "trajectory"])
 
+# %% ../nbs/03_trajectory.ipynb #a83acef0
 def load_folder(folder):
     "The trajectories of a data folder as a DataFrame (see `to_frame`)."
     return to_frame(load_trajectories(folder))
 
+# %% ../nbs/03_trajectory.ipynb #d8809ff8
 def to_dataset(trajs):
     "A Hugging Face `datasets.Dataset` of trajectories (`meta` as a JSON string)."
     from datasets import Dataset
@@ -194,11 +204,13 @@ def git_revision(path=None) -> str:
         return out.stdout.strip() or "unknown"
     except (OSError, subprocess.SubprocessError, NameError): return "unknown"
 
+# %% ../nbs/03_trajectory.ipynb #61f45a48
 def kit_version() -> str:
     "The installed kit's version (`unknown` when it runs from a checkout that was never installed)."
     try: return importlib.metadata.version("agentgym-nb")
     except importlib.metadata.PackageNotFoundError: return "unknown"
 
+# %% ../nbs/03_trajectory.ipynb #e17093dd
 def content_hash(folder) -> str:
     "sha256 over the names and bytes of the data files in `folder`."
     h = hashlib.sha256()
@@ -206,6 +218,7 @@ def content_hash(folder) -> str:
         h.update(p.name.encode()); h.update(p.read_bytes())
     return h.hexdigest()
 
+# %% ../nbs/03_trajectory.ipynb #4cd49a97
 def write_manifest(folder, **extra) -> dict:
     "Write `folder/manifest.json` describing the trajectories in it; `extra` (seeds, settings) is included."
     from agentgym_nb.core import env_class

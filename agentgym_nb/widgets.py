@@ -31,6 +31,7 @@ def episode_steps(t:Trajectory) -> list[dict]:
 # %% ../nbs/23_widgets.ipynb #dacda844
 _THOUGHT_TEXT = re.compile(r"^[ \t]*Thought[ \t]*:(.*?)(?=^[ \t]*Action[ \t]*:|\Z)", re.M | re.S)
 
+# %% ../nbs/23_widgets.ipynb #9adb696a
 def reply_parts(reply:str) -> tuple[str, str|None, str|None]:
     "`(thought, action, problem)` of an agent's `reply`: `action` is None and `problem` says why when it does not parse."
     try: action = parse_react(reply)
@@ -38,6 +39,7 @@ def reply_parts(reply:str) -> tuple[str, str|None, str|None]:
     m = _THOUGHT_TEXT.search(reply)
     return (m.group(1).strip() if m else ""), action, None
 
+# %% ../nbs/23_widgets.ipynb #a3e6d9bf
 def outcome(t:Trajectory) -> str:
     "How episode `t` ended: error, success, truncated (turn limit) or failure."
     if t.meta.get("error"): return "error"
@@ -49,14 +51,17 @@ _BOX = "padding:4px 8px;margin:3px 0;border-radius:4px"
 _PRE = "white-space:pre-wrap;margin:2px 0;font-family:monospace;font-size:12px"
 _END_BG = {"success": "#d9f2d9", "failure": "#fbe3e3", "truncated": "#fff1cc", "error": "#fbe3e3"}
 
+# %% ../nbs/23_widgets.ipynb #4747eb93
 def _badge(text:str, bg:str, cls:str) -> str:
     style = f"background:{bg};padding:0 6px;border-radius:8px;margin-left:6px;font-size:11px"
     return f'<span class="{cls}" style="{style}">{html.escape(text)}</span>'
 
+# %% ../nbs/23_widgets.ipynb #84c06d7c
 def _block(cls:str, label:str, text:str, bg:str) -> str:
     return (f'<div class="{cls}" style="background:{bg};{_BOX}"><small><b>{label}</b></small>'
             f'<pre style="{_PRE}">{html.escape(text)}</pre></div>')
 
+# %% ../nbs/23_widgets.ipynb #872f39fe
 def _loss_badge(loss) -> str:
     if loss is True: return _badge("supervised", "#c8e6c9", "agv-supervised")
     return _badge("not supervised" if loss is False else "no loss flag", "#eeeeee", "agv-unsupervised")
@@ -71,6 +76,7 @@ def _reply_html(step:dict) -> str:
     cls, bg = ("agv-reply-action agv-refused", "#fbe3e3") if rejected else ("agv-reply-action", "#e8f0fe")
     return out + _block(cls, label, action, bg)
 
+# %% ../nbs/23_widgets.ipynb #0500d743
 def _ending_html(t:Trajectory, step:dict) -> str:
     end = outcome(t)
     why = f": {t.meta['error']}" if end == "error" else ""
@@ -110,6 +116,7 @@ def as_trajectories(src) -> list[Trajectory]:
 def _dropdown(label:str, options, cls:str) -> W.Dropdown:
     return W.Dropdown(options=options, value=options[0], description=label, layout=W.Layout(width="220px")).add_class(cls)
 
+# %% ../nbs/23_widgets.ipynb #b7948c52
 class TrajectoryViewer(W.VBox):
     "Browse episodes turn by turn: filter by env, success and source, pick an episode, step through its turns."
     def __init__(self, trajs, # a list of Trajectory, a JSONL file, or a folder of JSONL files
@@ -132,6 +139,7 @@ def episode_label(t:Trajectory) -> str:
     "One line naming episode `t` in a list: item, source, outcome, turns."
     return f"{t.item_id} | {t.source} | {outcome(t)} | {t.meta.get('turns', len(episode_steps(t)))} turns"
 
+# %% ../nbs/23_widgets.ipynb #c03c640f
 @patch
 def _wire(self:TrajectoryViewer):
     for w in (self.env_filter, self.success_filter, self.source_filter): w.observe(lambda _: self._refilter(), "value")
@@ -140,6 +148,7 @@ def _wire(self:TrajectoryViewer):
     self.prev_button.on_click(lambda _: setattr(self.slider, "value", max(self.slider.min, self.slider.value - 1)))
     self.next_button.on_click(lambda _: setattr(self.slider, "value", min(self.slider.max, self.slider.value + 1)))
 
+# %% ../nbs/23_widgets.ipynb #2705eccc
 @patch
 def _keep(self:TrajectoryViewer, t:Trajectory) -> bool:
     env, ok, src = self.env_filter.value, self.success_filter.value, self.source_filter.value
@@ -152,12 +161,14 @@ def filtered(self:TrajectoryViewer) -> list[Trajectory]:
     "The episodes the filters let through, in order."
     return [t for t in self.trajs if self._keep(t)]
 
+# %% ../nbs/23_widgets.ipynb #8aa36732
 @patch(as_prop=True)
 def episode(self:TrajectoryViewer) -> Trajectory|None:
     "The episode picked in the list (None when the filters leave none)."
     i = self.episode_select.value
     return None if i is None else self.trajs[i]
 
+# %% ../nbs/23_widgets.ipynb #6dcc3561
 @patch
 def _refilter(self:TrajectoryViewer):
     opts = [(episode_label(t), i) for i, t in enumerate(self.trajs) if self._keep(t)]
@@ -176,11 +187,13 @@ def _show_episode(self:TrajectoryViewer):
         self.slider.max = max(1, len(self._steps)); self.slider.value = 1
     self._show_turn()
 
+# %% ../nbs/23_widgets.ipynb #54f7cf17
 @patch
 def _show_turn(self:TrajectoryViewer):
     t = self.episode
     self.turn_html.value = "<i>no episode matches the filters</i>" if t is None else turn_html(t, self.slider.value, self._steps)
 
+# %% ../nbs/23_widgets.ipynb #b3aa3e78
 @patch
 def select(self:TrajectoryViewer, t:Trajectory|int, turn:int=1):
     "Show episode `t` (a trajectory of the viewer or its index), at `turn`, clearing filters that would hide it."
@@ -201,6 +214,7 @@ def episodes_table(trajs, limit:int=20) -> str:
     more = f"<tr><td colspan=6><i>... and {len(trajs) - limit} more</i></td></tr>" if len(trajs) > limit else ""
     return f'<table class="agv-episode-table">{th}{rows}{more}</table>'
 
+# %% ../nbs/23_widgets.ipynb #97138851
 @patch
 def _repr_html_(self:TrajectoryViewer) -> str:
     t, kept = self.episode, self.filtered
@@ -242,12 +256,14 @@ def _head(self:TrajectoryComparison) -> str:
                       for l, t, s in zip(self.labels, (self.a, self.b), self._steps))
     return f"{html.escape(self.a.item_id)}: {who} &middot; {where}"
 
+# %% ../nbs/23_widgets.ipynb #74da828e
 @patch
 def _wire(self:TrajectoryComparison):
     self.slider.observe(lambda _: self._show_turn(), "value")
     self.prev_button.on_click(lambda _: setattr(self.slider, "value", max(self.slider.min, self.slider.value - 1)))
     self.next_button.on_click(lambda _: setattr(self.slider, "value", min(self.slider.max, self.slider.value + 1)))
 
+# %% ../nbs/23_widgets.ipynb #aba4c6ff
 @patch
 def _show_turn(self:TrajectoryComparison):
     k = self.slider.value
@@ -267,6 +283,7 @@ def _repr_html_(self:TrajectoryComparison) -> str:
     rows = "".join(map(row, range(1, self.slider.max + 1)))
     return f'<div class="agv-compare"><p>{self._head()}</p><table>{th}{rows}</table></div>'
 
+# %% ../nbs/23_widgets.ipynb #308bc0be
 @patch(cls_method=True)
 def compare(cls:TrajectoryViewer, a:Trajectory, b:Trajectory, labels:tuple|None=None) -> TrajectoryComparison:
     "Episodes `a` and `b` side by side, turn by turn, marking the first turn where their replies differ."
@@ -304,6 +321,7 @@ class LossMaskView(W.HTML):
 # %% ../nbs/23_widgets.ipynb #130a83f5
 _TOK = "white-space:pre-wrap;box-shadow:inset -1px 0 #d0d0d0"
 
+# %% ../nbs/23_widgets.ipynb #67febf6c
 @patch
 def _repr_html_(self:LossMaskView) -> str:
     spans = "".join(f'<span class="agv-tok{" agv-sup" if s else ""}" style="{_TOK}{";background:#c8e6c9" if s else ""}">'
@@ -343,11 +361,13 @@ def _wire(self:Playground):
     self.suggest_button.on_click(lambda _: self.suggest())
     self.reset_button.on_click(lambda _: self.reset())
 
+# %% ../nbs/23_widgets.ipynb #03316227
 @patch
 def reset(self:Playground, item:int|None=None):
     "Start `item` (default: the one in the item box) again, recording a new episode."
     return self._start(self.item_box.value if item is None else item)
 
+# %% ../nbs/23_widgets.ipynb #983f8398
 @patch
 def _start(self:Playground, item:int|None):
     obs, info = self.env.reset(options={} if item is None else {"item": item})
@@ -356,6 +376,7 @@ def _start(self:Playground, item:int|None):
     self.text.value = ""; self._refresh(obs, info)
     return self
 
+# %% ../nbs/23_widgets.ipynb #6eccb90b
 @patch(as_prop=True)
 def trajectory(self:Playground) -> Trajectory:
     "The episode played so far (source `human`; `meta['suggested_turns']` lists turns acted as the expert suggested)."
@@ -372,6 +393,7 @@ def act(self:Playground, text:str):
     self.text.value = ""; self._refresh(obs, info)
     return self
 
+# %% ../nbs/23_widgets.ipynb #3305438b
 @patch
 def suggest(self:Playground):
     "Fill the turn box with the expert's next turn."
@@ -395,6 +417,7 @@ def _refresh(self:Playground, obs:str, info:dict):
     self.obs_html.value = said + _block("agv-obs", "observation", obs, "#f3f3f3")
     self._valid = info.get("valid_action", True); self._status()
 
+# %% ../nbs/23_widgets.ipynb #cf88e360
 @patch
 def _status(self:Playground):
     t = self.trajectory
@@ -411,6 +434,7 @@ def save(self:Playground, path) -> Path:
     p = Path(path)
     return write_jsonl((read_jsonl(p) if p.exists() else []) + [self.trajectory], p)
 
+# %% ../nbs/23_widgets.ipynb #bd9c3327
 @patch
 def _repr_html_(self:Playground) -> str:
     return f'<div class="agv-playground">{self.obs_html.value}<div>{self.status_html.value}</div></div>'

@@ -26,6 +26,8 @@ from .tool import ToolEnv, ToolTask, Step, ToolError, tool, PlanExample
 # %% ../../nbs/31_envs_academia.ipynb #a9f06c7f
 ACADEMIA_SEED = 20240701  # the seed of the whole graph
 N_ORGS, N_AUTHORS, N_PAPERS = 60, 1000, 1500
+
+# %% ../../nbs/31_envs_academia.ipynb #2796ced2
 VENUES = {"AAAI": "Conference", "IJCAI": "Conference", "NeurIPS": "Conference", "ICML": "Conference", "ICLR": "Conference",
           "KDD": "Conference", "WWW": "Conference", "ACL": "Conference", "EMNLP": "Conference", "CVPR": "Conference",
           "ICCV": "Conference", "SIGIR": "Conference", "CIKM": "Conference", "ICDE": "Conference", "ICRA": "Conference",
@@ -33,6 +35,8 @@ VENUES = {"AAAI": "Conference", "IJCAI": "Conference", "NeurIPS": "Conference", 
           "Neurocomputing": "Journal", "Machine Learning": "Journal", "Journal of Machine Learning Research": "Journal",
           "IEEE Access": "Journal", "Information Sciences": "Journal", "Knowledge-Based Systems": "Journal",
           "Artificial Intelligence": "Journal"}
+
+# %% ../../nbs/31_envs_academia.ipynb #6fe80363
 KEYWORDS = ["graph neural networks", "reinforcement learning", "contrastive learning", "knowledge graphs", "transformers",
             "federated learning", "anomaly detection", "time series", "recommender systems", "question answering",
             "object detection", "semantic segmentation", "domain adaptation", "meta-learning", "causal inference",
@@ -40,6 +44,8 @@ KEYWORDS = ["graph neural networks", "reinforcement learning", "contrastive lear
             "optimization", "bayesian inference", "multi-agent systems", "robot navigation", "speech recognition",
             "machine translation", "information retrieval", "entity linking", "traffic forecasting", "drug discovery",
             "point clouds", "image generation", "diffusion models", "language models", "active learning", "edge computing"]
+
+# %% ../../nbs/31_envs_academia.ipynb #ee658b32
 _METHOD = ["Graph Attention", "Contrastive Pretraining", "Variational Inference", "Policy Gradient", "Sparse Transformers",
            "Hierarchical Clustering", "Low-Rank Adaptation", "Spectral Embedding", "Self-Supervised Learning", "Kernel Methods",
            "Diffusion Models", "Mixture of Experts", "Neural Architecture Search", "Federated Averaging", "Knowledge Distillation"]
@@ -53,6 +59,7 @@ _CITIES = ["Zurich", "Toronto", "Singapore", "Edinburgh", "Munich", "Lyon", "Kyo
            "Haifa", "Lisbon", "Helsinki", "Warsaw", "Madrid", "Montreal", "Pittsburgh", "Boston", "Vienna", "Oslo", "Utrecht",
            "Copenhagen", "Prague", "Amsterdam", "Barcelona", "Stuttgart", "Leuven", "Geneva", "Waterloo"]
 
+# %% ../../nbs/31_envs_academia.ipynb #d493edd4
 def paper_title(rng:random.Random) -> str:
     "A made-up paper title, e.g. 'Robust Graph Attention for Traffic Forecasting'."
     a, m, t, p = rng.choice(_ADJ), rng.choice(_METHOD), rng.choice(_TASK), rng.choice(_PROPERTY)
@@ -63,6 +70,7 @@ def paper_title(rng:random.Random) -> str:
 # %% ../../nbs/31_envs_academia.ipynb #84e969c3
 _LOCALES = ["en_US", "en_GB", "de_DE", "fr_FR", "it_IT", "es_ES", "nl_NL", "sv_SE", "pl_PL", "pt_BR", "fi_FI", "da_DK"]
 
+# %% ../../nbs/31_envs_academia.ipynb #cf56c948
 def make_orgs(rng:random.Random) -> list[str]:
     "`N_ORGS` organisation names."
     forms = ["University of {}", "{} Institute of Technology", "{} Polytechnic University", "{} AI Research Lab", "{} Technical University"]
@@ -70,6 +78,7 @@ def make_orgs(rng:random.Random) -> list[str]:
     rng.shuffle(orgs)
     return orgs[:N_ORGS]
 
+# %% ../../nbs/31_envs_academia.ipynb #eccf4b73
 def make_authors(rng:random.Random, fakers:list, orgs:list) -> dict[str, dict]:
     "`N_AUTHORS` authors keyed by their unique name, each with an org and a research group id."
     authors, group, left = {}, 0, 0
@@ -88,6 +97,7 @@ class AcademiaWorld:
     paper_net: nx.DiGraph = field(default_factory=nx.DiGraph)  # node: title; attrs authors, year, venue, n_citation, keywords, doc_type
     author_net: nx.Graph = field(default_factory=nx.Graph)  # node: name; attrs name, org; edge attr collaborative_papers
 
+# %% ../../nbs/31_envs_academia.ipynb #ec0630b7
 def _papers(rng, authors:dict) -> list[dict]:
     "`N_PAPERS` papers: title, authors (group members, sometimes one outsider), year, venue, keywords."
     groups = {}
@@ -106,6 +116,7 @@ def _papers(rng, authors:dict) -> list[dict]:
                         keywords=list(dict.fromkeys(kws))))
     return out
 
+# %% ../../nbs/31_envs_academia.ipynb #ceb07d28
 @cache
 def academia_world(seed:int=ACADEMIA_SEED) -> AcademiaWorld:
     "The graphs generated from `seed` (built once per process)."
@@ -133,48 +144,61 @@ def academia_world(seed:int=ACADEMIA_SEED) -> AcademiaWorld:
 # %% ../../nbs/31_envs_academia.ipynb #0212c85b
 def _norm(text:str) -> str: return " ".join(str(text).lower().split())
 
+# %% ../../nbs/31_envs_academia.ipynb #ff71bd83
 @cache
 def _index(world:AcademiaWorld, graph:str) -> dict:
     "Normalised name -> node of `graph` ('PaperNet' or 'AuthorNet')."
     return {_norm(n): n for n in _graph(world, graph)}
 
+# %% ../../nbs/31_envs_academia.ipynb #3fa10cc1
 def _graph(world, graph): return world.paper_net if graph == "PaperNet" else world.author_net
 
+# %% ../../nbs/31_envs_academia.ipynb #eb6959e3
 def _node(world:AcademiaWorld, graph:str, node:str) -> str:
     "The node of `graph` named `node`, or AgentBoard's error."
     if node in _graph(world, graph): return node
     if (n := _index(world, graph).get(_norm(node))) is not None: return n
     raise ToolError(f"There is no node named {node} in the {graph}.")
 
+# %% ../../nbs/31_envs_academia.ipynb #94098840
 def load_paper_net(world:AcademiaWorld) -> str: return "PaperNet is loaded."
+
+# %% ../../nbs/31_envs_academia.ipynb #fc1e6da6
 def load_author_net(world:AcademiaWorld) -> str: return "AuthorNet is loaded."
 
+# %% ../../nbs/31_envs_academia.ipynb #a2a4ffbb
 def neighbour_check(world:AcademiaWorld, graph:str, node:str) -> list:
     "The cited papers of a paper (PaperNet) or the collaborators of an author (AuthorNet)."
     return list(_graph(world, graph).neighbors(_node(world, graph, node)))
 
+# %% ../../nbs/31_envs_academia.ipynb #4da4ea3f
 def paper_node_check(world:AcademiaWorld, node:str) -> dict:
     "A paper's authors, year, venue, n_citation, keywords and doc_type."
     attrs = world.paper_net.nodes[_node(world, "PaperNet", node)]
     return {k: list(v) if isinstance(v, list) else v for k, v in attrs.items()}
 
+# %% ../../nbs/31_envs_academia.ipynb #1393a82f
 def author_node_check(world:AcademiaWorld, node:str) -> dict:
     "An author's name and organisation."
     return dict(world.author_net.nodes[_node(world, "AuthorNet", node)])
 
+# %% ../../nbs/31_envs_academia.ipynb #b3dd360c
 def _edge(world, graph, node1, node2):
     a, b = _node(world, graph, node1), _node(world, graph, node2)
     if not _graph(world, graph).has_edge(a, b): raise ToolError(f"There is no edge between {node1} and {node2}.")
     return _graph(world, graph).edges[a, b]
 
+# %% ../../nbs/31_envs_academia.ipynb #63232796
 def author_edge_check(world:AcademiaWorld, node1:str, node2:str) -> dict:
     "The papers two authors wrote together."
     return {"collaborative_papers": list(_edge(world, "AuthorNet", node1, node2)["collaborative_papers"])}
 
+# %% ../../nbs/31_envs_academia.ipynb #ff919453
 def paper_edge_check(world:AcademiaWorld, node1:str, node2:str) -> dict:
     "The citation from paper `node1` to paper `node2` (no attributes)."
     return dict(_edge(world, "PaperNet", node1, node2))
 
+# %% ../../nbs/31_envs_academia.ipynb #b5a6b724
 TOOLS = {"loadPaperNet": load_paper_net, "loadAuthorNet": load_author_net, "neighbourCheck": neighbour_check,
          "paperNodeCheck": paper_node_check, "authorNodeCheck": author_node_check, "authorEdgeCheck": author_edge_check,
          "paperEdgeCheck": paper_edge_check}  # AgentBoard's tool name -> function
@@ -182,34 +206,50 @@ TOOLS = {"loadPaperNet": load_paper_net, "loadAuthorNet": load_author_net, "neig
 # %% ../../nbs/31_envs_academia.ipynb #c3aa6907
 MAX_SPAN = 6  # most collaborators, and most papers, of an author whose whole work a question explores
 
+# %% ../../nbs/31_envs_academia.ipynb #8d339d1b
 def _question(world:AcademiaWorld, kind:str, goal:str, answer, plan:list) -> ToolTask:
     "The task of template `kind`; its subgoals are the results of the plan's calls on `world`, then the answer."
     subgoals = [TOOLS[s.tool](world, **s.args) for s in plan[:-1]] + [answer]
     return ToolTask(goal, answer, subgoals, plan, as_set=isinstance(answer, list), kind=kind)
 
+# %% ../../nbs/31_envs_academia.ipynb #a9163694
 def _yn(b): return "Yes" if b else "No"
+
+# %% ../../nbs/31_envs_academia.ipynb #d53334e3
 def _finish(a): return Step(f"The answer is {a}.", "finish", {"answer": a})
+
+# %% ../../nbs/31_envs_academia.ipynb #3d770bd6
 def _load(net): return Step(f"I need the {net} first.", f"load{net}", {})
+
+# %% ../../nbs/31_envs_academia.ipynb #8064ec27
 def _paper_node(t, why="I check the paper's attributes."): return Step(why, "paperNodeCheck", {"node": t})
+
+# %% ../../nbs/31_envs_academia.ipynb #1d07f38a
 def _author_node(a, why="I check the author's attributes."): return Step(why, "authorNodeCheck", {"node": a})
+
+# %% ../../nbs/31_envs_academia.ipynb #ef649ef3
 def _neighbours(g, n, why): return Step(why, "neighbourCheck", {"graph": g, "node": n})
 
+# %% ../../nbs/31_envs_academia.ipynb #f885037b
 def _papers_of(world, a) -> list[str]:
     "Every paper of author `a`, in the order the co-authorship edges reveal them."
     return list(dict.fromkeys(t for c in world.author_net.neighbors(a) for t in world.author_net.edges[a, c]["collaborative_papers"]))
 
+# %% ../../nbs/31_envs_academia.ipynb #ad4c89af
 def _explorable(world, rng):
     "An author whose collaborators and papers are few enough to check one by one, or None."
     a = rng.choice(list(world.author_net))
     n = world.author_net.degree(a)
     return a if 0 < n <= MAX_SPAN and len(_papers_of(world, a)) <= MAX_SPAN else None
 
+# %% ../../nbs/31_envs_academia.ipynb #20026b07
 def _explore(world, a) -> list:
     "The plan steps that reveal every paper of `a` with its attributes."
     steps = [_load("AuthorNet"), _load("PaperNet"), _neighbours("AuthorNet", a, f"The collaborators of {a} lead to all of their papers.")]
     steps += [Step(f"I list the papers {a} wrote with {c}.", "authorEdgeCheck", {"node1": a, "node2": c}) for c in world.author_net.neighbors(a)]
     return steps + [_paper_node(t) for t in _papers_of(world, a)]
 
+# %% ../../nbs/31_envs_academia.ipynb #56750f3e
 def _unique_max(counter:dict):
     "The key with the largest value, or None on a tie."
     top = sorted(counter.items(), key=lambda kv: -kv[1])
@@ -223,6 +263,7 @@ def q_most_cited_paper(world, rng):
     return _question(world, "most_cited_paper", f"Which paper by {a} has the most citations in the DBLP citation network?", best,
                      _explore(world, a) + [_finish(best)])
 
+# %% ../../nbs/31_envs_academia.ipynb #b3739d6b
 def q_coauthors_of_most_cited(world, rng):
     if not (a := _explorable(world, rng)): return None
     best = _unique_max({t: world.paper_net.nodes[t]["n_citation"] for t in _papers_of(world, a)})
@@ -231,18 +272,21 @@ def q_coauthors_of_most_cited(world, rng):
     return _question(world, "coauthors_of_most_cited", f"Who are the co-authors with whom {a} has written the paper that has the highest number of citations in the DBLP citation network? Please answer in the form of a list ['author1', 'author2', ...].",
                      co, _explore(world, a) + [_finish(co)])
 
+# %% ../../nbs/31_envs_academia.ipynb #1a740e88
 def q_top_venue(world, rng):
     if not (a := _explorable(world, rng)): return None
     best = _unique_max(Counter(world.paper_net.nodes[t]["venue"] for t in _papers_of(world, a)))
     if best is None: return None
     return _question(world, "top_venue", f"In the DBLP citation network, which venue has the most publications by {a}?", best, _explore(world, a) + [_finish(best)])
 
+# %% ../../nbs/31_envs_academia.ipynb #de6b690e
 def q_top_keyword(world, rng):
     if not (a := _explorable(world, rng)): return None
     best = _unique_max(Counter(k for t in _papers_of(world, a) for k in world.paper_net.nodes[t]["keywords"]))
     if best is None: return None
     return _question(world, "top_keyword", f"Which keyword does {a} emphasize most frequently in the DBLP citation network?", best, _explore(world, a) + [_finish(best)])
 
+# %% ../../nbs/31_envs_academia.ipynb #529f896b
 def q_top_collaborator(world, rng):
     a = rng.choice(list(world.author_net)); cs = list(world.author_net.neighbors(a))
     if not 0 < len(cs) <= MAX_SPAN + 2: return None
@@ -260,6 +304,7 @@ def _pair_near(world, rng):
     c = rng.choice(cs); bs = [b for b in world.author_net.neighbors(c) if b != a]
     return (a, rng.choice(bs)) if bs else None
 
+# %% ../../nbs/31_envs_academia.ipynb #8489a7a5
 def q_mutual_collaborators(world, rng):
     if not (p := _pair_near(world, rng)): return None
     a, b = p; n = len(set(world.author_net.neighbors(a)) & set(world.author_net.neighbors(b)))
@@ -267,6 +312,7 @@ def q_mutual_collaborators(world, rng):
                      [_load("AuthorNet"), _neighbours("AuthorNet", a, f"I list the collaborators of {a}."),
                       _neighbours("AuthorNet", b, f"I list the collaborators of {b} and count the common ones."), _finish(n)])
 
+# %% ../../nbs/31_envs_academia.ipynb #b61fddce
 def q_joint_citations(world, rng):
     a, b = rng.choice(list(world.author_net.edges))
     papers = world.author_net.edges[a, b]["collaborative_papers"]
@@ -276,11 +322,13 @@ def q_joint_citations(world, rng):
                      [_load("AuthorNet"), _load("PaperNet"), Step(f"I list the papers {a} and {b} wrote together.", "authorEdgeCheck", {"node1": a, "node2": b})]
                      + [_paper_node(t, "I add up the citations of each joint paper.") for t in papers] + [_finish(n)])
 
+# %% ../../nbs/31_envs_academia.ipynb #f6494ab8
 def q_org(world, rng):
     a = rng.choice(list(world.author_net)); org = world.author_net.nodes[a]["org"]
     return _question(world, "org", f"Which organizations is {a} affiliated with?", org,
                      [_load("AuthorNet"), _author_node(a, "The organization is an attribute of the author."), _finish(org)])
 
+# %% ../../nbs/31_envs_academia.ipynb #f29fea45
 def q_same_org(world, rng):
     a = rng.choice(list(world.author_net)); org = world.author_net.nodes[a]["org"]
     same = [b for b in world.author_net if world.author_net.nodes[b]["org"] == org and b != a]
@@ -289,6 +337,7 @@ def q_same_org(world, rng):
     return _question(world, "same_org", f"Is {a} affiliated with the same organization as {b}? Please answer 'Yes' or 'No'.", ans,
                      [_load("AuthorNet"), _author_node(a, f"I check the organization of {a}."), _author_node(b, f"I check the organization of {b}."), _finish(ans)])
 
+# %% ../../nbs/31_envs_academia.ipynb #4343b91a
 def _org_collaborators(world, rng, same:bool):
     a = rng.choice(list(world.author_net)); cs = list(world.author_net.neighbors(a))
     if not 0 < len(cs) <= MAX_SPAN + 2: return None
@@ -301,22 +350,28 @@ def _org_collaborators(world, rng, same:bool):
                      [_load("AuthorNet"), _author_node(a, f"I check the organization of {a}."), _neighbours("AuthorNet", a, f"I list the collaborators of {a}.")]
                      + [_author_node(c, f"I check the organization of {c}.") for c in cs] + [_finish(ans)])
 
+# %% ../../nbs/31_envs_academia.ipynb #e4691578
 def q_same_org_collaborators(world, rng): return _org_collaborators(world, rng, True)
+
+# %% ../../nbs/31_envs_academia.ipynb #207efe90
 def q_other_org_collaborators(world, rng): return _org_collaborators(world, rng, False)
 
 # %% ../../nbs/31_envs_academia.ipynb #278c717d
 def _p(world, rng): return rng.choice(list(world.paper_net))
 
+# %% ../../nbs/31_envs_academia.ipynb #60f43cc6
 def q_paper_year(world, rng):
     t = _p(world, rng); y = world.paper_net.nodes[t]["year"]
     return _question(world, "paper_year", f"When was the paper {t} published?", y,
                      [_load("PaperNet"), _paper_node(t, "The published year is an attribute of the paper."), _finish(y)])
 
+# %% ../../nbs/31_envs_academia.ipynb #869258db
 def q_authors(world, rng):
     t = _p(world, rng); au = sorted(world.paper_net.nodes[t]["authors"])
     return _question(world, "authors", f"Who wrote the paper titled '{t}'? Please answer in the form of a list ['author1', 'author2', ...].", au,
                      [_load("PaperNet"), _paper_node(t, "The authors are an attribute of the paper."), _finish(au)])
 
+# %% ../../nbs/31_envs_academia.ipynb #1b7ff325
 def q_orgs(world, rng):
     t = _p(world, rng); au = world.paper_net.nodes[t]["authors"]
     orgs = sorted({world.author_net.nodes[a]["org"] for a in au})
@@ -324,11 +379,13 @@ def q_orgs(world, rng):
                      [_load("PaperNet"), _paper_node(t, "I need the authors of the paper."), _load("AuthorNet")]
                      + [_author_node(a, f"I check the organization of {a}.") for a in au] + [_finish(orgs)])
 
+# %% ../../nbs/31_envs_academia.ipynb #2aeab062
 def q_n_cited(world, rng):
     t = _p(world, rng); n = world.paper_net.out_degree(t)
     return _question(world, "n_cited", f"How many papers within the DBLP citation network does the paper '{t}' cite? Please give me a numerical value as an answer.", n,
                      [_load("PaperNet"), _neighbours("PaperNet", t, "In PaperNet the neighbours of a paper are the papers it cites."), _finish(n)])
 
+# %% ../../nbs/31_envs_academia.ipynb #d8025faf
 def q_cites(world, rng):
     t = _p(world, rng); cited = list(world.paper_net.neighbors(t))
     u = rng.choice(cited) if cited and rng.random() < 0.5 else _p(world, rng)
@@ -337,49 +394,58 @@ def q_cites(world, rng):
     return _question(world, "cites", f"Does the paper '{t}' cite the paper '{u}'? Please answer 'Yes' or 'No'.", ans,
                      [_load("PaperNet"), _neighbours("PaperNet", t, "I list the papers it cites."), _finish(ans)])
 
+# %% ../../nbs/31_envs_academia.ipynb #96a96355
 def _two(world, rng, key=None):
     t, u = _p(world, rng), _p(world, rng)
     if t == u or (key and world.paper_net.nodes[t][key] == world.paper_net.nodes[u][key]): return None
     return t, u
 
+# %% ../../nbs/31_envs_academia.ipynb #2c344585
 def _both(t, u, why): return [_load("PaperNet"), _paper_node(t, why), _paper_node(u, why)]
 
+# %% ../../nbs/31_envs_academia.ipynb #4165b7e9
 def q_more_citations(world, rng):
     if not (p := _two(world, rng, "n_citation")): return None
     ans = max(p, key=lambda x: world.paper_net.nodes[x]["n_citation"])
     return _question(world, "more_citations", f"Which paper has received more citations: '{p[0]}' or '{p[1]}'?", ans,
                      _both(*p, "I compare the citation counts.") + [_finish(ans)])
 
+# %% ../../nbs/31_envs_academia.ipynb #234a7104
 def q_published_first(world, rng):
     if not (p := _two(world, rng, "year")): return None
     ans = min(p, key=lambda x: world.paper_net.nodes[x]["year"])
     return _question(world, "published_first", f"Which paper was published first: '{p[0]}' or '{p[1]}'?", ans,
                      _both(*p, "I compare the published years.") + [_finish(ans)])
 
+# %% ../../nbs/31_envs_academia.ipynb #5346b58e
 def _venue_pair(world, rng):
     t = _p(world, rng); v = world.paper_net.nodes[t]["venue"]
     same = [u for u in world.paper_net if world.paper_net.nodes[u]["venue"] == v and u != t]
     u = rng.choice(same) if rng.random() < 0.5 else _p(world, rng)
     return None if u == t else (t, u)
 
+# %% ../../nbs/31_envs_academia.ipynb #4c784dd6
 def q_same_venue(world, rng):
     if not (p := _venue_pair(world, rng)): return None
     n = world.paper_net.nodes; ans = _yn(n[p[0]]["venue"] == n[p[1]]["venue"])
     return _question(world, "same_venue", f"Is the article '{p[0]}' from the same publication venue as '{p[1]}'? Please answer 'Yes' or 'No'.", ans,
                      _both(*p, "I compare the venues.") + [_finish(ans)])
 
+# %% ../../nbs/31_envs_academia.ipynb #eed41093
 def q_same_venue_year(world, rng):
     if not (p := _venue_pair(world, rng)): return None
     n = world.paper_net.nodes; ans = _yn(n[p[0]]["venue"] == n[p[1]]["venue"] and n[p[0]]["year"] == n[p[1]]["year"])
     return _question(world, "same_venue_year", f"Are the articles '{p[0]}' and '{p[1]}' published in the same venue and in the same year? Please answer 'Yes' or 'No'.", ans,
                      _both(*p, "I compare the venues and years.") + [_finish(ans)])
 
+# %% ../../nbs/31_envs_academia.ipynb #00670a0c
 def q_both_conference(world, rng):
     if not (p := _two(world, rng)): return None
     ans = _yn(all(world.paper_net.nodes[x]["doc_type"] == "Conference" for x in p))
     return _question(world, "both_conference", f"Are '{p[0]}' and '{p[1]}' both conference papers? Please answer 'Yes' or 'No'.", ans,
                      _both(*p, "I check the document types.") + [_finish(ans)])
 
+# %% ../../nbs/31_envs_academia.ipynb #c03a4105
 def q_author_overlap(world, rng):
     t = _p(world, rng); au = world.paper_net.nodes[t]["authors"]
     theirs = [u for u in world.paper_net if u != t and set(world.paper_net.nodes[u]["authors"]) & set(au)]
@@ -394,8 +460,11 @@ TEMPLATES = (q_mutual_collaborators, q_most_cited_paper, q_coauthors_of_most_cit
              q_top_collaborator, q_orgs, q_top_keyword, q_authors, q_author_overlap, q_org, q_same_org, q_n_cited,
              q_more_citations, q_published_first, q_same_venue, q_same_venue_year, q_both_conference, q_same_org_collaborators,
              q_other_org_collaborators, q_paper_year, q_cites)
+
+# %% ../../nbs/31_envs_academia.ipynb #aab9d44f
 TRAIN_ITEMS, N_ITEMS = 1600, 2000
 
+# %% ../../nbs/31_envs_academia.ipynb #2b7a4a94
 @cache
 def questions(seed:int=ACADEMIA_SEED) -> tuple[ToolTask, ...]:
     "The `N_ITEMS` questions over `academia_world(seed)`, item `i` at index `i`."
@@ -412,6 +481,7 @@ def questions(seed:int=ACADEMIA_SEED) -> tuple[ToolTask, ...]:
 # %% ../../nbs/31_envs_academia.ipynb #bc17105d
 _NODE1, _NODE2 = "The first node of the edge", "The second node of the edge"
 
+# %% ../../nbs/31_envs_academia.ipynb #2b15e90a
 @register
 class AcademiaEnv(ToolEnv):
     "AgentGym's Academia tool env on a generated citation and co-authorship graph: answer questions with AgentBoard's graph tools."

@@ -25,11 +25,13 @@ from ..react import InvalidAction, format_react
 TRANSLATIONS = 64  # Fast Downward translations kept in memory per process (see "The engine")
 ENGINE_LOCK = threading.RLock()  # held while TextWorld parses or Fast Downward translates (see "The engine")
 
+# %% ../../nbs/26_envs_alfworld.ipynb #217e47d3
 def _locked(fn):
     def call(*args, **kwargs):
         with ENGINE_LOCK: return fn(*args, **kwargs)
     return call
 
+# %% ../../nbs/26_envs_alfworld.ipynb #4ee42297
 def _memoize_translator():
     "Memoize and lock pure functions of the engine: Fast Downward's translator and TextWorld's parsers."
     import fast_downward, textworld.logic as logic, textworld.envs.pddl.textgen as textgen
@@ -44,6 +46,7 @@ def _memoize_translator():
     if not hasattr(pddl_logic._parse_and_convert, "locked"):  # a game's whole grammar: parsed one at a time
         pddl_logic._parse_and_convert = _locked(pddl_logic._parse_and_convert); pddl_logic._parse_and_convert.locked = True
 
+# %% ../../nbs/26_envs_alfworld.ipynb #44d5b974
 def alfworld_modules():
     "The engine's modules, imported on first use: `(textworld, PddlEnv, alfred_tw_env, constants, goal_library)`."
     was = os.environ.get("ALFWORLD_DATA")
@@ -62,11 +65,13 @@ def alfworld_modules():
 _TO_2_1_1 = [("You arrive at {r.name}.", "You arrive at {lend.name}."), ("move {o} to {r}", "put {o} in/on {r}"),
              ("You move the {o.name} to the {r.name}.", "You put the {o.name} in/on the {r.name}.")]
 
+# %% ../../nbs/26_envs_alfworld.ipynb #c69ef063
 def _cut(text:str, start:str, end:str) -> str:
     "`text` without the block from `start` up to and including the first `end` after it."
     i = text.index(start); j = text.index(end, i) + len(end)
     return text[:i] + text[j:]
 
+# %% ../../nbs/26_envs_alfworld.ipynb #b871e3af
 @cache
 def game_logic(wording:str="2.1.1", # "2.1.1" (AgentGym's files) or "2.1.2" (as alfworld 0.4 ships it)
               ) -> dict:
@@ -86,14 +91,17 @@ def game_logic(wording:str="2.1.1", # "2.1.1" (AgentGym's files) or "2.1.2" (as 
 # %% ../../nbs/26_envs_alfworld.ipynb #656fb9fd
 _MANGLE = str.maketrans({"|": "_bar_", "+": "_plus_", "-": "_minus_", ".": "_dot_", ",": "_comma_"})
 
+# %% ../../nbs/26_envs_alfworld.ipynb #94d6be20
 def pddl_name(alfred_id:str) -> str:
     "An ALFRED id (`Cabinet|+00.68|+00.50|-02.20`) spelled as ALFWorld's PDDL names do."
     return alfred_id.translate(_MANGLE)
 
+# %% ../../nbs/26_envs_alfworld.ipynb #d5bcae97
 def loc_name(x:float, z:float, rotation:int, horizon:int) -> str:
     "ALFRED's name of the agent pose at (`x`, `z`) metres, facing `rotation` degrees, camera at `horizon`."
     return pddl_name(f"loc|{round(x / 0.25)}|{round(z / 0.25)}|{int(rotation) // 90 % 4}|{int(horizon)}")
 
+# %% ../../nbs/26_envs_alfworld.ipynb #08246afc
 def _coord(v:float) -> str: return f"{v:+06.2f}"
 
 # %% ../../nbs/26_envs_alfworld.ipynb #80905e63
@@ -107,6 +115,7 @@ class FloorPlan:
     has_desklamp: bool  # the scene has a desk lamp (for look_at_obj_in_light)
     points: tuple  # reachable (x, z) floor points in metres
 
+# %% ../../nbs/26_envs_alfworld.ipynb #371c3e68
 @cache
 def affordances() -> dict:
     "ALFRED's receptacle types (static ones) with the object types each holds, and the pickable object types."
@@ -119,10 +128,12 @@ def affordances() -> dict:
 # %% ../../nbs/26_envs_alfworld.ipynb #0f3b4186
 _BASINS = {"SinkBasin": "Sink", "BathtubBasin": "Bathtub"}
 
+# %% ../../nbs/26_envs_alfworld.ipynb #47b18400
 def _recep_type(alfred_id:str) -> str:
     parts = alfred_id.split("|")
     return parts[-1] if len(parts) == 5 else parts[0]
 
+# %% ../../nbs/26_envs_alfworld.ipynb #cfc4d7b0
 @cache
 def floor_plan(num:int) -> FloorPlan:
     "FloorPlan`num` from the layouts alfworld ships."
@@ -152,6 +163,7 @@ _APPLIANCE = {"pick_clean_then_place_in_recep": ("SinkBasin", "Cleanable"), "pic
               "pick_cool_then_place_in_recep": ("Fridge", "Coolable")}
 LAMP_HOLDERS = ("Desk", "SideTable", "Dresser")  # where a desk lamp stands
 
+# %% ../../nbs/26_envs_alfworld.ipynb #79a5961f
 def targets(fp:FloorPlan, task_type:str) -> list[tuple[str, str]]:
     "The (object type, receptacle type) pairs `task_type` can use on floor plan `fp` (receptacle '' for look_at)."
     *_, constants, _ = alfworld_modules()
@@ -168,6 +180,7 @@ def targets(fp:FloorPlan, task_type:str) -> list[tuple[str, str]]:
 # %% ../../nbs/26_envs_alfworld.ipynb #1337d7b0
 DISTRACTORS = (6, 9)  # how many other pickable types a scene gets (drawn in this range)
 
+# %% ../../nbs/26_envs_alfworld.ipynb #f8d508cd
 def place_objects(fp:FloorPlan, rng:random.Random, target:str, parent:str, at_least:int=1) -> list[tuple[str, str]]:
     "(object type, ALFRED id of its receptacle) for every object placed on `fp`; `target` never in a `parent`."
     holds, out = affordances()["holds"], []
@@ -193,6 +206,7 @@ class AlfGame:
     task_desc: str  # the goal sentence, from ALFWorld's templates
     problem: str  # the PDDL problem
 
+# %% ../../nbs/26_envs_alfworld.ipynb #21901a6c
 def _objects_facts(fp:FloorPlan, placed:list) -> tuple[list, list]:
     *_, constants, _ = alfworld_modules()
     where = {rid: (t, loc) for rid, t, loc in fp.receptacles}
@@ -271,6 +285,7 @@ def game_data(game:AlfGame, walkthrough:list|None=None) -> dict:
     return {"pddl_domain": logic["pddl_domain"], "grammar": logic["grammar"].replace("UNKNOWN GOAL", game.task_desc),
             "pddl_problem": game.problem, "solvable": walkthrough is not None, "walkthrough": walkthrough}
 
+# %% ../../nbs/26_envs_alfworld.ipynb #66ec6662
 def traj_data(game:AlfGame) -> dict:
     "The fields of ALFRED's `traj_data.json` that ALFWorld reads, for `game`."
     return {"task_type": game.task_type, "pddl_params": game.pddl_params, "task_id": game.name.split("/")[-1],
@@ -280,6 +295,7 @@ def traj_data(game:AlfGame) -> dict:
 # %% ../../nbs/26_envs_alfworld.ipynb #a13c5840
 _SPARE = []  # closed engines' wrapped PddlEnvs, reused by new engines
 
+# %% ../../nbs/26_envs_alfworld.ipynb #57c75157
 class AlfredEngine:
     "One ALFWorld game in TextWorld's PDDL env with ALFWorld's demangler and infos wrappers."
     def __init__(self):
@@ -317,6 +333,7 @@ _NEED = {"pick_clean_then_place_in_recep": ("isclean", "sinkbasin", "clean"),
          "pick_heat_then_place_in_recep": ("ishot", "microwave", "heat"),
          "pick_cool_then_place_in_recep": ("iscool", "fridge", "cool")}
 
+# %% ../../nbs/26_envs_alfworld.ipynb #4203ecc0
 def expert_move(facts, # the game's true facts: (predicate, PDDL ids) pairs
                 task:dict, # task_type and traj_data's pddl_params (object_target, parent_target, toggle_target)
                ) -> tuple|None:
@@ -380,12 +397,14 @@ _FLUENT = {"atlocation", "inreceptacle", "objectatlocation", "holds", "holdsany"
 _OPERATOR = {"goto": "gotolocation", "open": "openobject", "take": "pickupobject", "put": "putobject",
              "clean": "cleanobject", "heat": "heatobject", "cool": "coolobject", "use": "toggleobject"}
 
+# %% ../../nbs/26_envs_alfworld.ipynb #3bd38f3e
 @cache
 def _lib():
     "A Fast Downward library of this process, for checking games."
     import fast_downward
     return fast_downward.load_lib()
 
+# %% ../../nbs/26_envs_alfworld.ipynb #ef795826
 def _state_facts(lib) -> set:
     import fast_downward
     atoms = (fast_downward.Atom * lib.get_state_size())(); lib.get_state(atoms)
@@ -396,6 +415,7 @@ def _state_facts(lib) -> set:
             out.add((pred, tuple(x for x in args[:-1].split(", ") if x)))
     return out
 
+# %% ../../nbs/26_envs_alfworld.ipynb #e8b318a7
 def _operator(lib, move):
     import fast_downward
     ops = (fast_downward.Operator * lib.get_applicable_operators_count())(); lib.get_applicable_operators(ops)
@@ -403,11 +423,13 @@ def _operator(lib, move):
     want = {r} | ({o} if verb not in ("goto", "open") and o else set())
     return next((op for op in ops if op.name.split()[0] == _OPERATOR[verb] and want <= set(op.name.split())), None)
 
+# %% ../../nbs/26_envs_alfworld.ipynb #2b72c1ca
 def check_game(game:AlfGame) -> tuple[int|None, str]:
     "(expert moves, '') when the expert solves `game` from the start, else (None, why it is dropped)."
     alfworld_modules()
     with ENGINE_LOCK: return _check_game(game, _lib())
 
+# %% ../../nbs/26_envs_alfworld.ipynb #a5d7f7f5
 def _check_game(game, lib):
     import fast_downward
     from fast_downward.translate.pddl.conditions import Atom
@@ -430,6 +452,7 @@ def _check_game(game, lib):
 def _wording(engine) -> str:
     return "2.1.1" if "put {o} in/on {r}" in engine.env.unwrapped._game_data["grammar"] else "2.1.2"
 
+# %% ../../nbs/26_envs_alfworld.ipynb #46bcf618
 def expert_turn(move:tuple, names:dict, wording:str="2.1.1") -> tuple[str, str]:
     "(thought, command) for expert `move`, with `names` mapping PDDL ids to the game's names."
     verb, o, r, why = move
@@ -447,6 +470,7 @@ def expert_turn(move:tuple, names:dict, wording:str="2.1.1") -> tuple[str, str]:
     if verb == "use": return f"I turn on {O} to look at what I hold.", f"use {O}"
     return f"I {verb} {O} with {R}.", f"{verb} {O} with {R}"
 
+# %% ../../nbs/26_envs_alfworld.ipynb #e9be5b47
 def expert_walkthrough(engine:AlfredEngine, task:dict, limit:int=MAX_PLAN) -> list[str]|None:
     "The expert's commands from the engine's state to the goal (None if it does not get there in `limit`)."
     out, names, wording = [], engine.names(), _wording(engine)
@@ -466,15 +490,18 @@ SPLIT_NAMES = ("train", "test", "test_unseen")
 GENERATED_SPLITS = {"train": range(0, N_TRAIN), "test": range(N_TRAIN, N_TRAIN + N_TEST),
                     "test_unseen": range(UNSEEN_START, UNSEEN_START + N_UNSEEN)}
 
+# %% ../../nbs/26_envs_alfworld.ipynb #c78f7146
 def split_of(item:int, splits:dict=GENERATED_SPLITS) -> tuple[str, int]:
     "(split name, index within the split) of `item`."
     name = next(s for s, r in splits.items() if item in r)
     return name, item - splits[name].start
 
+# %% ../../nbs/26_envs_alfworld.ipynb #5c9f8e4a
 def candidate_seed(item:int, c:int) -> int:
     "The `c`-th candidate seed of `item` (distinct for every item and candidate)."
     return GAME_SEED * 10**6 + item * CANDIDATES + c
 
+# %% ../../nbs/26_envs_alfworld.ipynb #81af9118
 def candidate_game(item:int, c:int) -> AlfGame:
     "The `c`-th candidate game of generated `item`."
     *_, constants, _ = alfworld_modules()
@@ -493,6 +520,7 @@ def find_game(item:int) -> tuple[int, int, list[str]]:
         dropped.append(why)
     raise RuntimeError(f"no playable game among {CANDIDATES} candidates of item {item}: {dropped}")
 
+# %% ../../nbs/26_envs_alfworld.ipynb #d8c69e59
 def _find_many(items): return [find_game(i) for i in items]
 
 # %% ../../nbs/26_envs_alfworld.ipynb #82448f28
@@ -520,6 +548,7 @@ def build_games(out:Path|None=None, # where to write the record (default: env_di
     out.write_text(json.dumps(rec, separators=(",", ":")))
     return rec
 
+# %% ../../nbs/26_envs_alfworld.ipynb #7a0c7dd0
 @cache
 def built_games() -> dict:
     "The builder's record from `env_dir('alfworld')`, or {} when there is none (or it is for other games)."
@@ -529,6 +558,7 @@ def built_games() -> dict:
     want = {k: [r.start, r.stop] for k, r in GENERATED_SPLITS.items()}
     return rec if rec.get("seed") == GAME_SEED and rec.get("splits") == want and rec.get("max_plan") == MAX_PLAN else {}
 
+# %% ../../nbs/26_envs_alfworld.ipynb #57d6a5d3
 def game_for_item(item:int) -> AlfGame:
     "Generated `item`'s game: the builder's record says which candidate; without it, the expert check decides."
     rec = built_games()
@@ -539,6 +569,7 @@ def game_for_item(item:int) -> AlfGame:
 # %% ../../nbs/26_envs_alfworld.ipynb #c9f1a349
 ORIGINAL_SPLITS = {"train": "train", "test": "valid_seen", "test_unseen": "valid_unseen"}  # our split: ALFWorld's folder
 
+# %% ../../nbs/26_envs_alfworld.ipynb #41a8b4f4
 def original_games(data_dir) -> dict[str, list[Path]] | None:
     "The original game files under `data_dir`/json_2.1.1 per split, or None when there are none."
     if not data_dir: return None
@@ -551,6 +582,7 @@ def original_games(data_dir) -> dict[str, list[Path]] | None:
                      and "movable" not in str(f) and "Sliced" not in str(f)]
     return out if any(out.values()) else None
 
+# %% ../../nbs/26_envs_alfworld.ipynb #29e234ed
 def export_games(items:list[int], root) -> list[Path]:
     "Write generated `items` as ALFWorld game folders under `root`/json_2.1.1; returns the game files."
     files = []
@@ -569,6 +601,7 @@ def export_games(items:list[int], root) -> list[Path]:
 # %% ../../nbs/26_envs_alfworld.ipynb #039c2030
 ORIGINAL = original_games(os.environ.get("ALFWORLD_DATA"))  # the original games, when there are any
 
+# %% ../../nbs/26_envs_alfworld.ipynb #1bab772b
 def _item_splits(original) -> dict:
     if not original: return GENERATED_SPLITS
     n = [len(original[k]) for k in SPLIT_NAMES]
@@ -588,6 +621,7 @@ your thoughts.
 Action:
 your next action"""
 
+# %% ../../nbs/26_envs_alfworld.ipynb #3b3ec457
 @register
 class AlfWorldEnv(TextEnv):
     "ALFWorld's household text games in ALFWorld's own engine: reach the goal with go to/take/put/open/clean/heat/cool/use."
@@ -617,10 +651,12 @@ def _game_source(item:int):
     game = game_for_item(item)
     return game_data(game), game.name, {**game.pddl_params, "task_type": game.task_type}
 
+# %% ../../nbs/26_envs_alfworld.ipynb #6b989fd0
 def process_ob(ob:str) -> str:
     "AgentGym's `process_ob`: the feedback without its `You arrive at loc N. ` prefix."
     return ob[ob.find(". ") + 2:] if ob.startswith("You arrive at loc ") else ob
 
+# %% ../../nbs/26_envs_alfworld.ipynb #b255a790
 @patch
 def _reset(self:AlfWorldEnv, item:int) -> str:
     data, self.game, self.params = _game_source(item)
@@ -632,11 +668,13 @@ def _reset(self:AlfWorldEnv, item:int) -> str:
     self.task = obs.rsplit("Your task is to: ", 1)[-1].strip() if "Your task is to: " in obs else ""
     return f"{obs}\nAVAILABLE ACTIONS: {','.join(state['admissible_commands'])}"  # as AgentGym's client shows it
 
+# %% ../../nbs/26_envs_alfworld.ipynb #36fabb55
 @patch
 def available_actions(self:AlfWorldEnv) -> list[str]|None:
     "The engine's admissible commands now (None before the first reset)."
     return None if self.engine is None or self.engine.state is None else list(self.engine.state["admissible_commands"])
 
+# %% ../../nbs/26_envs_alfworld.ipynb #9bdbb862
 @patch
 def http_fields(self:AlfWorldEnv) -> dict:
     "The fields AgentGym's ALFWorld server adds to its answers: available actions and the task type."
@@ -646,11 +684,13 @@ def http_fields(self:AlfWorldEnv) -> dict:
 # %% ../../nbs/26_envs_alfworld.ipynb #ffcd0e08
 _ACTIONS_LINE = "\nAVAILABLE ACTIONS: "
 
+# %% ../../nbs/26_envs_alfworld.ipynb #062b71cc
 @patch
 def split_reset(self:AlfWorldEnv, obs:str) -> str:
     "The /reset answer's observation: the room and task, without the `AVAILABLE ACTIONS:` line."
     return obs.rsplit(_ACTIONS_LINE, 1)[0]
 
+# %% ../../nbs/26_envs_alfworld.ipynb #33ca660e
 @patch(cls_method=True)
 def join_reset(cls:AlfWorldEnv, answer:dict) -> str:
     "AgentGym's client: the observation, then `AVAILABLE ACTIONS: ` and the `available_actions` joined by commas."
@@ -661,6 +701,7 @@ _NAME = r"[a-z]+ \d+"
 _COMMAND = re.compile(rf"look|inventory|(?:go to|open|close|examine|use) {_NAME}|take {_NAME} from {_NAME}"
                       rf"|put {_NAME} in/on {_NAME}|move {_NAME} to {_NAME}|(?:clean|heat|cool|slice) {_NAME} with {_NAME}")
 
+# %% ../../nbs/26_envs_alfworld.ipynb #3488dd20
 @patch
 def _parse(self:AlfWorldEnv, action:str) -> str:
     cmd = " ".join(action.lower().split()).rstrip(".")
@@ -669,6 +710,7 @@ def _parse(self:AlfWorldEnv, action:str) -> str:
         raise InvalidAction(f"{bad!r} is not an ALFWorld command")
     return cmd
 
+# %% ../../nbs/26_envs_alfworld.ipynb #0cce0715
 @patch
 def _step(self:AlfWorldEnv, cmd:str) -> tuple[str, float, bool]:
     state = self.engine.step(cmd); self.moves += 1
@@ -685,6 +727,7 @@ _GOALS = [(re.compile(p), kind) for p, kind in [
     (r"put a cool (\w+) in (\w+)|cool some (\w+) and put it in (\w+)", "pick_cool_then_place_in_recep"),
     (r"put two (\w+) in (\w+)|find two (\w+) and put them in (\w+)", "pick_two_obj_and_place")]]
 
+# %% ../../nbs/26_envs_alfworld.ipynb #6a1d55c0
 def parse_task(task:str) -> dict:
     "The task type, object type and receptacle (or lamp) type that ALFWorld's goal sentence `task` names."
     task = task.strip().rstrip(".").lower()
@@ -697,9 +740,14 @@ def parse_task(task:str) -> dict:
 
 # %% ../../nbs/26_envs_alfworld.ipynb #6f484977
 _ITEM = re.compile(r"an? ([a-z]+ \d+)")
+
+# %% ../../nbs/26_envs_alfworld.ipynb #bb91b346
 def _kind(name:str) -> str: return name.rsplit(" ", 1)[0]  # `cabinet 3` -> `cabinet`
+
+# %% ../../nbs/26_envs_alfworld.ipynb #7b74b8f5
 def _listed(text:str) -> list[str]: return _ITEM.findall(text.split("you see ", 1)[1]) if "you see " in text else []
 
+# %% ../../nbs/26_envs_alfworld.ipynb #53ce33bf
 @dataclass
 class Seen:
     "What an ALFWorld episode's observations have told the agent."
@@ -713,6 +761,7 @@ class Seen:
     done: dict = field(default_factory=dict)  # object -> the verbs (clean, heat, cool) done to it
     lamp_on: bool = False  # a lamp was turned on
 
+# %% ../../nbs/26_envs_alfworld.ipynb #ae0f59f9
 def _look_in(s:Seen, r:str, obs:str):
     if obs.startswith(f"The {r} is closed."): s.closed.add(r)
     elif "you see" in obs: s.closed.discard(r); s.contents[r] = _listed(obs)
@@ -752,14 +801,17 @@ def room_knowledge() -> dict:
              for r, objs in affordances()["holds"].items()}  # desk lamps stand on desks, side tables and dressers
     return {"holds": holds, "openable": {r.lower() for r in constants.OPENABLE_CLASS_SET}}
 
+# %% ../../nbs/26_envs_alfworld.ipynb #738f09fe
 def _can_hold(r:str, obj:str) -> bool: return obj in room_knowledge()["holds"].get(_kind(r), ())
 
+# %% ../../nbs/26_envs_alfworld.ipynb #02357d04
 def search_order(s:Seen, obj:str, first:tuple=(), last:tuple=()) -> list[str]:
     "Receptacles not looked into yet, likeliest to hold an `obj` first (types in `first` before, in `last` after)."
     fits = [r for r in s.receptacles if r not in s.contents and _can_hold(r, obj)]
     rank = lambda r: (_kind(r) in last, _kind(r) not in first, _kind(r) in room_knowledge()["openable"])
     return sorted(fits, key=rank) + [r for r in s.receptacles if r not in s.contents and r not in fits]
 
+# %% ../../nbs/26_envs_alfworld.ipynb #66f90c4f
 def where_seen(s:Seen, obj:str, skip=()) -> list[tuple[str, str]]:
     "(object, receptacle) of every `obj` the observations showed in/on a receptacle not in `skip`."
     return [(o, r) for r in s.receptacles for o in s.contents.get(r, []) if _kind(o) == obj and r not in skip]
@@ -769,17 +821,22 @@ _APPLIANCES = {"pick_clean_then_place_in_recep": ("clean", "sinkbasin", "clean")
                "pick_heat_then_place_in_recep": ("heat", "microwave", "hot"),
                "pick_cool_then_place_in_recep": ("cool", "fridge", "cool")}
 _LAMP_PLACES = tuple(t.lower() for t in LAMP_HOLDERS)
+
+# %% ../../nbs/26_envs_alfworld.ipynb #eff9d82c
 def _a(word:str) -> str: return f"{'an' if word[0] in 'aeiou' else 'a'} {word}"
 
+# %% ../../nbs/26_envs_alfworld.ipynb #eb7c33f5
 def _go_and(s:Seen, r:str, cmd:str, why:str, go_why:str) -> tuple[str, str]:
     "Go to `r`, open it if it is closed, then `cmd`."
     if s.at != r: return go_why, f"go to {r}"
     if r in s.closed: return f"{r} is closed; I open it.", f"open {r}"
     return why, cmd
 
+# %% ../../nbs/26_envs_alfworld.ipynb #833c6af2
 def _fetch(s:Seen, o:str, r:str) -> tuple[str, str]:
     return _go_and(s, r, f"take {o} from {r}", f"I take {o} from {r}.", f"I saw {o} in/on {r}; I go there.")
 
+# %% ../../nbs/26_envs_alfworld.ipynb #3832317f
 def _search(s:Seen, obj:str, lead:str="", first:tuple=(), last:tuple=()) -> tuple[str, str]:
     "Look into the next receptacle that may hold an `obj`."
     lead = f"{lead} " if lead else ""
@@ -824,6 +881,7 @@ def seen_move(s:Seen, put:str="put {o} in/on {r}") -> tuple[str, str]:
 # %% ../../nbs/26_envs_alfworld.ipynb #e8c0b248
 def _put_form(engine) -> str: return "put {o} in/on {r}" if _wording(engine) == "2.1.1" else "move {o} to {r}"
 
+# %% ../../nbs/26_envs_alfworld.ipynb #54067d53
 @patch
 def expert_action(self:AlfWorldEnv) -> str:
     "The imitable expert's next turn, as ReAct text: decided from the transcript and static knowledge alone."
@@ -832,6 +890,7 @@ def expert_action(self:AlfWorldEnv) -> str:
     if len(self.transcript) == 1 and s.task: thought = f"My task is to {s.task} {thought}"
     return format_react(thought, cmd)
 
+# %% ../../nbs/26_envs_alfworld.ipynb #f7f4ef47
 @patch
 def oracle_action(self:AlfWorldEnv) -> str:
     "The oracle's next turn, as ReAct text: `expert_move` on the engine's true facts (where every object is)."
@@ -848,6 +907,7 @@ def detail(self:AlfWorldEnv) -> dict:
     return {**TextEnv.detail(self), "game": self.item, "game_file": self.game, "task_type": self.task_type,
             "task": self.task, "world_type": "Text", "reward": float(self.score)}
 
+# %% ../../nbs/26_envs_alfworld.ipynb #99491849
 @patch
 def close(self:AlfWorldEnv):
     "Release the engine."

@@ -35,16 +35,22 @@ LEVELS = tuple(f"BabyAI-{name}" for name in (
     "PutNextLocalS6N4-v0", "Unlock-v0", "UnlockLocalDist-v0", "UnlockPickupDist-v0", "BlockedUnlockPickup-v0",
     "ActionObjDoor-v0", "FindObjS7-v0", "KeyCorridorS6R3-v0", "OneRoomS20-v0", "MoveTwoAcrossS8N9-v0",
     "SynthS5R2-v0", "SynthLoc-v0", "SynthSeq-v0", "MiniBossLevel-v0", "BossLevel-v0", "BossLevelNoUnlock-v0"))
+
+# %% ../../nbs/11_envs_babyai.ipynb #42906084
 LEFT_OUT = {"BabyAI-KeyInBox-v0": "the bot fails an assertion on every episode",
             "BabyAI-PutNextS7N4Carrying-v0": "the bot fails an assertion on every episode",
             "BabyAI-UnlockToUnlock-v0": "the bot loops forever inside replan() on about half the seeds",
             "BabyAI-OpenDoorsOrderN4Debug-v0": "the bot opens the doors out of order on about 2 seeds in 3"}
+
+# %% ../../nbs/11_envs_babyai.ipynb #e3e57260
 TRAIN_SEEDS, TEST_SEEDS = range(0, 2000), range(2000, 2020)  # disjoint: a test seed never appears in train
 
+# %% ../../nbs/11_envs_babyai.ipynb #cd0c7983
 def level_of(item:int, levels:tuple=LEVELS) -> tuple[str, int]:
     "The (minigrid env id, seed) of `item` among `levels`: level `item % len(levels)`, seed `item // len(levels)`."
     return levels[item % len(levels)], item // len(levels)
 
+# %% ../../nbs/11_envs_babyai.ipynb #64d48cf8
 def level_splits(levels:tuple=LEVELS) -> dict[str, range]:
     "The item ranges of the train and test seeds of every level in `levels`."
     return {"train": range(len(levels) * TRAIN_SEEDS.start, len(levels) * TRAIN_SEEDS.stop),
@@ -54,6 +60,7 @@ def level_splits(levels:tuple=LEVELS) -> dict[str, range]:
 log = logging.getLogger(__name__)
 _roomgrid_level.print = lambda *args, **kw: log.debug(" ".join(map(str, args)))  # minigrid's "Sampling rejected: ..."
 
+# %% ../../nbs/11_envs_babyai.ipynb #21deea3d
 def make_level(env_id:str): # a `BabyAI-*` id
     "The raw minigrid env of level `env_id`, without Gymnasium's wrappers."
     return gym.make(env_id).unwrapped
@@ -63,6 +70,7 @@ AGENT = (3, 6)  # the agent's cell in minigrid's 7x7 view (column, row); it face
 OBJECTS = ("door", "key", "ball", "box", "goal", "lava")  # object types an observation names
 DOOR_STATES = ("open", "closed", "locked")  # minigrid's door state index -> word
 
+# %% ../../nbs/11_envs_babyai.ipynb #92cbef5d
 class Thing(NamedTuple):
     "A visible object: its name and number as the agent refers to it, and where it is from the agent."
     name: str  # e.g. "red ball" or "grey closed door"
@@ -72,6 +80,7 @@ class Thing(NamedTuple):
     ahead: int  # cells in front of the agent
     right: int  # cells to its right (negative: to its left)
 
+# %% ../../nbs/11_envs_babyai.ipynb #db5ac41f
 def see(image:np.ndarray # minigrid's `obs["image"]`: 7x7x3 (object, colour, state) codes
        ) -> list[Thing]:
     "The objects visible in `image`, nearest first, numbered per name."
@@ -92,12 +101,14 @@ def see(image:np.ndarray # minigrid's `obs["image"]`: 7x7x3 (object, colour, sta
 # %% ../../nbs/11_envs_babyai.ipynb #e4a12cbc
 def steps(n:int) -> str: return f"{n} step" if n == 1 else f"{n} steps"
 
+# %% ../../nbs/11_envs_babyai.ipynb #b61b8e00
 def place(t:Thing) -> str:
     "Where `t` is, in AgentGym's words."
     if t.right == 0: return f"right in front of you {steps(t.ahead)} away"
     side = "right" if t.right > 0 else "left"
     return f"{steps(t.ahead)} in front of you and {steps(abs(t.right))} to your {side}"
 
+# %% ../../nbs/11_envs_babyai.ipynb #21736860
 def wall_distance(image:np.ndarray, di:int, dj:int) -> int|None:
     "Cells from the agent to the first visible wall in view direction (`di`, `dj`), or None."
     i, j = AGENT[0] + di, AGENT[1] + dj
@@ -108,6 +119,7 @@ def wall_distance(image:np.ndarray, di:int, dj:int) -> int|None:
         i, j = i + di, j + dj
     return None
 
+# %% ../../nbs/11_envs_babyai.ipynb #b68a8a7e
 def describe(image:np.ndarray, # minigrid's `obs["image"]`
              carrying=None, # the object the agent carries (minigrid's `env.carrying`), or None
             ) -> str:
@@ -127,6 +139,7 @@ def describe(image:np.ndarray, # minigrid's `obs["image"]`
 LEFT, RIGHT, FORWARD, PICKUP, DROP, TOGGLE, DONE = range(7)  # minigrid's action indices
 HEADINGS = ((0, -1), (1, 0), (0, 1), (-1, 0))  # view (dcol, drow) of heading 0 up, 1 right, 2 down, 3 left
 
+# %% ../../nbs/11_envs_babyai.ipynb #b41ae8f1
 def passable(image:np.ndarray, i:int, j:int) -> bool:
     "Whether the agent can step onto view cell (`i`, `j`): inside the view, seen, and empty or an open door."
     if (i, j) == AGENT: return True  # the agent's own cell shows what it carries
@@ -134,6 +147,7 @@ def passable(image:np.ndarray, i:int, j:int) -> bool:
     kind = IDX_TO_OBJECT[int(image[i, j, 0])]
     return kind in ("empty", "floor", "goal") or (kind == "door" and int(image[i, j, 2]) == 0)
 
+# %% ../../nbs/11_envs_babyai.ipynb #e3cd56f4
 def plan_moves(image:np.ndarray) -> dict:
     "Shortest primitive action list from the agent's state to every reachable (column, row, heading) state."
     start = (*AGENT, 0)
@@ -146,6 +160,7 @@ def plan_moves(image:np.ndarray) -> dict:
             paths[nxt] = paths[state] + [act]; todo.append(nxt)
     return paths
 
+# %% ../../nbs/11_envs_babyai.ipynb #e661e6cf
 def path_to(paths:dict, cell:tuple, arrive:bool=False) -> list|None:
     "The shortest action list in `paths` that ends facing `cell` (or standing on it, with `arrive`); None if none."
     ends = [p for (i, j, h), p in paths.items()
@@ -206,9 +221,11 @@ Thought:
 Action:
 <Your Action>"""
 
+# %% ../../nbs/11_envs_babyai.ipynb #8d8d9859
 PRIMITIVES = {"turn left": LEFT, "turn right": RIGHT, "move forward": FORWARD, "pick up": PICKUP, "drop": DROP, "toggle": TOGGLE}
 CHECK = "check available actions"
 
+# %% ../../nbs/11_envs_babyai.ipynb #bf1032fe
 @register
 class BabyAIEnv(TextEnv):
     "The BabyAI levels of minigrid, told in words: follow the mission from the agent's 7x7 view."
@@ -259,6 +276,7 @@ def menu(self:BabyAIEnv) -> dict[str, list[int]]:
         self._menu[CHECK] = []
     return self._menu
 
+# %% ../../nbs/11_envs_babyai.ipynb #5159aa8e
 @patch
 def available_actions(self:BabyAIEnv) -> list[str]:
     "The actions listed to the agent now (none before the first reset, nor once the episode is over)."
@@ -267,6 +285,7 @@ def available_actions(self:BabyAIEnv) -> list[str]:
 # %% ../../nbs/11_envs_babyai.ipynb #e1433201
 VERBS = ("toggle and go through", "go through", "go to", "pick up")  # longest first
 
+# %% ../../nbs/11_envs_babyai.ipynb #6a87b116
 @patch
 def _parse(self:BabyAIEnv, action:str) -> tuple[str, list[int]]:
     text = " ".join(action.lower().strip().strip("\"'`").rstrip(".").split())
@@ -280,6 +299,7 @@ def _parse(self:BabyAIEnv, action:str) -> tuple[str, list[int]]:
     if verb is None: raise InvalidAction(f"{bad!r} is not an action")
     raise InvalidAction(self._why_not(verb, text[len(verb) + 1:]))
 
+# %% ../../nbs/11_envs_babyai.ipynb #3388d27e
 @patch
 def _why_not(self:BabyAIEnv, verb:str, target:str) -> str:
     "Why `verb` `target` (e.g. 'go to', 'red ball 2') is not available now."
@@ -316,6 +336,7 @@ def _step(self:BabyAIEnv, parsed:tuple[str, list[int]]) -> tuple[str, float, boo
                 "this level; the task has failed."), 0.0, True
     return self._observe(), total, False
 
+# %% ../../nbs/11_envs_babyai.ipynb #8c10e017
 @patch
 def _free_ahead(self:BabyAIEnv) -> bool:
     "Whether the cell in front of the agent can be entered, in the real grid."
@@ -325,15 +346,18 @@ def _free_ahead(self:BabyAIEnv) -> bool:
 # %% ../../nbs/11_envs_babyai.ipynb #2e85a373
 MAX_SUBGOALS = 64  # deeper bot stacks are loops
 
+# %% ../../nbs/11_envs_babyai.ipynb #5da75ec0
 class BotStuck(RuntimeError):
     "The bot's plan grew past `MAX_SUBGOALS` subgoals: it is looping."
 
+# %% ../../nbs/11_envs_babyai.ipynb #490002dd
 class _SubgoalStack(list):
     "The bot's subgoal stack, refusing to grow without bound."
     def append(self, subgoal):
         if len(self) >= MAX_SUBGOALS: raise BotStuck(f"more than {MAX_SUBGOALS} subgoals")
         super().append(subgoal)
 
+# %% ../../nbs/11_envs_babyai.ipynb #b2ece6d7
 def make_bot(level) -> BabyAIBot:
     "minigrid's BabyAI bot for `level` in its current state, with a bounded subgoal stack."
     bot = BabyAIBot(level)
@@ -358,6 +382,7 @@ def _bot_action(self:BabyAIEnv) -> tuple[int|None, object]:
 # %% ../../nbs/11_envs_babyai.ipynb #df2a3bd6
 ACTION_WORDS = {LEFT: "turn left", RIGHT: "turn right", FORWARD: "move forward", PICKUP: "pick up", DROP: "drop", TOGGLE: "toggle"}
 
+# %% ../../nbs/11_envs_babyai.ipynb #f357767e
 def _named(datum) -> str:
     "What a subgoal's datum (an object description, an object or a cell) is called."
     if hasattr(datum, "loc"):  # minigrid's ObjDesc: colour and type may be None
@@ -365,6 +390,7 @@ def _named(datum) -> str:
     if hasattr(datum, "type"): return f"the {datum.color} {datum.type}"
     return "a nearby cell"
 
+# %% ../../nbs/11_envs_babyai.ipynb #860b549c
 def subgoal_words(subgoal) -> str:
     "One sentence on what the bot's `subgoal` is doing."
     kind, reason = type(subgoal).__name__, getattr(subgoal, "reason", None)
@@ -377,6 +403,7 @@ def subgoal_words(subgoal) -> str:
     if kind == "DropSubgoal": return "I put down what I am carrying."
     return "I explore to find what I need."
 
+# %% ../../nbs/11_envs_babyai.ipynb #62e1213e
 @patch
 def oracle_action(self:BabyAIEnv) -> str:
     "The BabyAI bot's next primitive action, as a ReAct turn: the privileged oracle, which reads the whole grid."
@@ -408,6 +435,7 @@ class Seen(NamedTuple):
     @property
     def place(self) -> tuple: return (self.ahead, self.right)
 
+# %% ../../nbs/11_envs_babyai.ipynb #71406e3f
 class View(NamedTuple):
     "What one observation tells the agent."
     things: list  # the `Seen` things, nearest first
@@ -415,11 +443,13 @@ class View(NamedTuple):
     actions: list  # the available actions
     walls: dict  # "ahead", "left", "right" -> steps to the wall, where the observation says
 
+# %% ../../nbs/11_envs_babyai.ipynb #a2e40d62
 _THING = re.compile(r"There is a ([a-z]+ (?:(?:open|closed|locked) )?[a-z]+) (\d+) (?:right in front of you (\d+) steps? away|"
                     r"(\d+) steps? in front of you and (\d+) steps? to your (left|right))\.")
 _WALL = re.compile(r"You are facing a wall (\d+) steps? away|There is a wall (\d+) steps? to your (left|right)")
 _CARRYING = re.compile(r"You are carrying a ([a-z]+ [a-z]+)\.")
 
+# %% ../../nbs/11_envs_babyai.ipynb #f6acea04
 def read_view(obs:str # an observation of the env
              ) -> View|None:
     "The view `obs` tells, or None for a text without one (an invalid action, `check available actions`, the end)."
@@ -435,6 +465,7 @@ def read_view(obs:str # an observation of the env
 COLORS, KINDS = ("red", "green", "blue", "purple", "yellow", "grey"), ("door", "key", "ball", "box")
 LOCATIONS = {"in front of you": "front", "behind you": "behind", "on your left": "left", "on your right": "right"}
 
+# %% ../../nbs/11_envs_babyai.ipynb #d4a29a99
 class Desc(NamedTuple):
     "An object a mission describes: colour, type and location, each None where the mission leaves it open."
     color: str|None
@@ -446,6 +477,7 @@ class Desc(NamedTuple):
         words = name.split()
         return (self.color is None or words[0] == self.color) and (self.kind is None or words[-1] == self.kind)
 
+# %% ../../nbs/11_envs_babyai.ipynb #b52a8343
 def read_desc(text:str) -> Desc:
     "The object description `text`, e.g. 'a red ball on your left'."
     words, loc = text, None
@@ -454,6 +486,7 @@ def read_desc(text:str) -> Desc:
     ws = words.split()[1:]  # after "the" or "a"
     return Desc(ws[0] if ws and ws[0] in COLORS else None, ws[-1] if ws and ws[-1] in KINDS else None, loc, text)
 
+# %% ../../nbs/11_envs_babyai.ipynb #7b9362f9
 class Task(NamedTuple):
     "One instruction of a mission."
     verb: str  # "go to", "pick up", "open" or "put"
@@ -461,6 +494,7 @@ class Task(NamedTuple):
     near: Desc|None  # for "put": what to put it next to
     text: str  # the mission's words, e.g. "open the red door"
 
+# %% ../../nbs/11_envs_babyai.ipynb #76332775
 def read_task(text:str) -> Task:
     "The instruction `text`, e.g. 'put the red key next to the blue ball'."
     if text.startswith("put "):
@@ -469,6 +503,7 @@ def read_task(text:str) -> Task:
     verb = next((v for v in ("go to", "pick up", "open") if text.startswith(v + " ")), None)
     return Task(verb, read_desc(text[len(verb) + 1:]), None, text) if verb else Task("go to", read_desc("the " + text), None, text)
 
+# %% ../../nbs/11_envs_babyai.ipynb #927fe21c
 def read_mission(mission:str) -> list[list[Task]]:
     "The mission as groups of tasks: the groups in order, the tasks of one group in any order."
     if ", then " in mission: first, _, then = mission.partition(", then ")
@@ -481,6 +516,7 @@ TURNS = {"turn left": -1, "turn right": 1}
 STEP_AT_HEADING = ((1, 0), (0, 1), (-1, 0), (0, -1))  # (ahead, right) of one step at heading 0 (as the agent started), 1 (to its right), 2, 3
 NEXT_TO_FRONT = {(2, 0), (1, 1), (1, -1)}  # places whose thing is next to the cell in front of the agent
 
+# %% ../../nbs/11_envs_babyai.ipynb #785ef7a4
 def moved_place(place:tuple, # (ahead, right) of a thing
                 action:str, # "turn left", "turn right" or "move forward"
                ) -> tuple:
@@ -488,12 +524,14 @@ def moved_place(place:tuple, # (ahead, right) of a thing
     a, r = place
     return {"turn left": (-r, a), "turn right": (r, -a), "move forward": (a - 1, r)}.get(action, place)
 
+# %% ../../nbs/11_envs_babyai.ipynb #168196ab
 def in_view(place:tuple) -> bool: return 0 <= place[0] <= 6 and abs(place[1]) <= 3
 
 # %% ../../nbs/11_envs_babyai.ipynb #a968595c
 HIGH_LEVEL = ("go to ", "pick up ", "go through ", "toggle and go through ")
 SOMEONE_ELSE = "someone else's"  # the intent of a step the expert did not choose
 
+# %% ../../nbs/11_envs_babyai.ipynb #b8ea949c
 class BabyAIExpert:
     "The imitable expert: fed only the transcript's texts, `(action, observation)` pair by pair, it says its next turn."
     def __init__(self):
@@ -575,6 +613,7 @@ def _where(self:BabyAIExpert, place:tuple, pose:tuple|None) -> tuple|None:
     (fx, fy), (rx, ry) = STEP_AT_HEADING[h], STEP_AT_HEADING[(h + 1) % 4]
     return (x + place[0] * fx + place[1] * rx, y + place[0] * fy + place[1] * ry)
 
+# %% ../../nbs/11_envs_babyai.ipynb #5891bf19
 @patch
 def _fits(self:BabyAIExpert, d:Desc, name:str, place:tuple, pose="now") -> bool:
     "Whether the thing `name` at `place` fits `d`, its location included while I know where I started."
@@ -582,6 +621,7 @@ def _fits(self:BabyAIExpert, d:Desc, name:str, place:tuple, pose="now") -> bool:
     if d.loc is None or (w := self._where(place, self.pose if pose == "now" else pose)) is None: return True
     return {"front": w[0] > 0, "behind": w[0] < 0, "left": w[1] < 0, "right": w[1] > 0}[d.loc]
 
+# %% ../../nbs/11_envs_babyai.ipynb #96936319
 @patch
 def _done(self:BabyAIExpert, task:Task, prev:View, act:str, view:View, before:tuple|None) -> bool:
     "Whether the step `act`, from `prev` (seen from pose `before`) to `view`, did `task` (minigrid's checks, from the texts)."
@@ -595,6 +635,7 @@ def _done(self:BabyAIExpert, task:Task, prev:View, act:str, view:View, before:tu
     if act != "drop" or prev.carrying is None or not task.obj.matches(prev.carrying): return False  # "put"
     return any(task.near.matches(nm) and p in NEXT_TO_FRONT for nm, p in self.seen_before)
 
+# %% ../../nbs/11_envs_babyai.ipynb #8632ab92
 @patch
 def _check(self:BabyAIExpert, prev:View, act:str, view:View, before:tuple|None):
     "Strike the tasks the step did; a group done, the next one starts."
@@ -616,17 +657,20 @@ def act(self:BabyAIExpert) -> tuple[str, str]:
     else: why, action = getattr(self, "_" + task.verb.replace(" ", "_"))(task)
     return f"My goal is to {task.text}. {why}", action
 
+# %% ../../nbs/11_envs_babyai.ipynb #12479b85
 @patch
 def _keep(self:BabyAIExpert, intent:str, why:str, action:str) -> tuple[str, str]:
     "Answer (`why`, `action`), remembering `intent` for my next turn."
     self.intent = intent
     return why, action
 
+# %% ../../nbs/11_envs_babyai.ipynb #65415105
 @patch
 def _visible(self:BabyAIExpert, d:Desc, kinds=None) -> list:
     "The things in view that fit `d` (and are of `kinds`)."
     return [t for t in self.view.things if self._fits(d, t.name, t.place) and (kinds is None or t.kind in kinds)]
 
+# %% ../../nbs/11_envs_babyai.ipynb #e2e35bd3
 @patch
 def _recall(self:BabyAIExpert, d:Desc):
     "Turn toward a thing that fits `d`, seen here and now out of view; None if there is none."
@@ -639,6 +683,7 @@ def _recall(self:BabyAIExpert, d:Desc):
 # %% ../../nbs/11_envs_babyai.ipynb #b0690e65
 PICKABLE = ("key", "ball", "box")
 
+# %% ../../nbs/11_envs_babyai.ipynb #b8067119
 @patch
 def _seek(self:BabyAIExpert, d:Desc, seen:list, verb:str, said):
     "`verb` the first of `seen` the menu offers (the thought `said(label)`), else walk toward it, else look for `d`."
@@ -652,9 +697,11 @@ def _seek(self:BabyAIExpert, d:Desc, seen:list, verb:str, said):
 def _go_to(self:BabyAIExpert, task:Task):
     return self._seek(task.obj, self._visible(task.obj), "go to", lambda l: f"I see {l}, so I go to it.")
 
+# %% ../../nbs/11_envs_babyai.ipynb #896f17c2
 @patch
 def _pick_up(self:BabyAIExpert, task:Task): return self._fetch(task.obj)
 
+# %% ../../nbs/11_envs_babyai.ipynb #ec0f33b4
 @patch
 def _fetch(self:BabyAIExpert, d:Desc, because:str=""):
     "Pick up a thing that fits `d` (saying `because` first), or look for one."
@@ -662,6 +709,7 @@ def _fetch(self:BabyAIExpert, d:Desc, because:str=""):
     if seen and self.view.carrying: return self._free_hands(f"pick up {seen[0].label}", seen[0])
     return self._seek(d, seen, "pick up", lambda l: f"{because}I see {l}, so I pick it up.")
 
+# %% ../../nbs/11_envs_babyai.ipynb #f259e33d
 @patch
 def _open(self:BabyAIExpert, task:Task):
     v = self.view
@@ -676,6 +724,7 @@ def _open(self:BabyAIExpert, task:Task):
     if doors: return self._approach(doors[0])
     return self._recall(task.obj) or self._explore(task.obj)
 
+# %% ../../nbs/11_envs_babyai.ipynb #d20e7797
 @patch
 def _put(self:BabyAIExpert, task:Task):
     c = self.view.carrying
@@ -704,12 +753,14 @@ def _beside(self:BabyAIExpert, nm:str, p:tuple, c:str):
     if a <= 0: return f"The {nm} is behind me, so I turn {side}.", f"turn {side}"
     return None
 
+# %% ../../nbs/11_envs_babyai.ipynb #65e1e677
 @patch
 def _side_free(self:BabyAIExpert, k:int, depth:int=2) -> bool:
     "Whether the cell beside me on side `k` (-1 left, 1 right), and with `depth` 2 the one ahead of it, look free."
     if self.view.walls.get("left" if k < 0 else "right") == 1: return False
     return not any(t.place in ((0, k), (1, k))[:depth] for t in self.view.things)
 
+# %% ../../nbs/11_envs_babyai.ipynb #d5e9c950
 @patch
 def _free_hands(self:BabyAIExpert, need:str, near:Seen|None=None):
     "Put down what I carry: in front of me, unless that cell is next to `near` or near a door."
@@ -720,18 +771,21 @@ def _free_hands(self:BabyAIExpert, need:str, near:Seen|None=None):
     side = next((s for s, k in (("left", -1), ("right", 1)) if self._side_free(k, 1)), "left")
     return self._keep("drop", f"I must put down the {c}, but not here, so I turn {side}.", f"turn {side}")
 
+# %% ../../nbs/11_envs_babyai.ipynb #ae657abe
 @patch
 def _needed(self:BabyAIExpert, carrying:str|None) -> bool:
     "Whether what I carry is what my task puts somewhere (I keep it; anything else I put down to clear a way)."
     task = self.groups[0][0] if self.groups else None
     return bool(carrying and task and task.verb == "put" and task.obj.matches(carrying))
 
+# %% ../../nbs/11_envs_babyai.ipynb #922303ff
 @patch
 def _blockers(self:BabyAIExpert, t:Seen) -> list:
     "The things I can walk up to within two steps of `t`, nearest first: they may block the way to it."
     dist = lambda b: abs(b.ahead - t.ahead) + abs(b.right - t.right)
     return sorted((b for b in self.view.things if b != t and b.kind != "door" and dist(b) <= 2 and f"go to {b.label}" in self.view.actions), key=dist)
 
+# %% ../../nbs/11_envs_babyai.ipynb #45fa8212
 @patch
 def _boxed_in(self:BabyAIExpert):
     "When I cannot step forward whichever way I face, pick up the thing in front of me; else None."
@@ -741,6 +795,7 @@ def _boxed_in(self:BabyAIExpert):
             return f"I am boxed in, so I pick up {t.label} to make room.", f"pick up {t.label}"
     return None
 
+# %% ../../nbs/11_envs_babyai.ipynb #c2705b24
 @patch
 def _approach(self:BabyAIExpert, t:Seen):
     "No high-level action reaches `t`: step toward it, or move what blocks the way."
@@ -763,6 +818,7 @@ def _open_way(self:BabyAIExpert) -> int|None:
     if len(ways) > 1: ways.pop(2, None)
     return max(ways, key=lambda h: (ways[h], h == 0)) if ways else None
 
+# %% ../../nbs/11_envs_babyai.ipynb #14c58f3b
 @patch
 def _walk(self:BabyAIExpert, why:str):
     "Walk on the way with the most room ahead (`why` I cannot see what I want); None if no way is open."
@@ -771,6 +827,7 @@ def _walk(self:BabyAIExpert, why:str):
     side = "right" if (way - self.facing) % 4 == 1 else "left"
     return f"{why}, so I turn {side} to walk on.", f"turn {side}"
 
+# %% ../../nbs/11_envs_babyai.ipynb #144df742
 @patch
 def _explore(self:BabyAIExpert, d:Desc):
     "Look for a thing that fits `d`: look around, go through new doors (fetching keys for locked ones), walk through big rooms."
@@ -785,6 +842,7 @@ def _explore(self:BabyAIExpert, d:Desc):
     if ways and ways[0][0] == 0: return f"I cannot see {want} here, so I go through {ways[0][3]}.", ways[0][4]
     return self._door_step(want) or self._explore_more(want, ways)
 
+# %% ../../nbs/11_envs_babyai.ipynb #1b85484a
 @patch
 def _door_step(self:BabyAIExpert, want:str):
     "A step toward a door I have not been through that no action reaches yet, or toward the key of a locked door; else None."
@@ -798,6 +856,7 @@ def _door_step(self:BabyAIExpert, want:str):
     if key: return self._fetch(Desc(key.color, "key", None, f"a {key.color} key"), f"I need a {key.color} key for a locked door. ")
     return None
 
+# %% ../../nbs/11_envs_babyai.ipynb #cbf8bc80
 @patch
 def _explore_more(self:BabyAIExpert, want:str, ways:list):
     "Nothing new in view: turn to a new door seen here, walk through a big room, or go back through a door I know."
@@ -820,6 +879,7 @@ def expert_turn(transcript:list # (action, observation) pairs of an episode: the
     for action, obs in transcript: expert.feed(action, obs)
     return format_react(*expert.act())
 
+# %% ../../nbs/11_envs_babyai.ipynb #edd823d6
 @patch
 def expert_action(self:BabyAIEnv) -> str:
     "The imitable expert's next turn, from the episode's transcript alone (fed to one `BabyAIExpert` per episode as it grows)."
@@ -834,6 +894,8 @@ EASY_LEVELS = tuple(f"BabyAI-{name}" for name in (
     "GoToRedBallGrey-v0", "GoToRedBall-v0", "GoToRedBallNoDists-v0", "GoToObjS6-v1", "GoToLocalS8N7-v0",
     "GoToRedBlueBall-v0", "GoToDoor-v0", "GoToObjDoor-v0", "OpenRedDoor-v0", "OpenDoorLoc-v0",
     "OpenRedBlueDoorsDebug-v0", "PickupLoc-v0", "PickupDistDebug-v0", "PutNextLocalS6N4-v0", "ActionObjDoor-v0"))
+
+# %% ../../nbs/11_envs_babyai.ipynb #503c8ade
 BabyAIEasyEnv = register_variant(BabyAIEnv, "babyai-easy", "BabyAIEasy", levels=EASY_LEVELS, max_turns=64)
 
 # %% ../../nbs/11_envs_babyai.ipynb #e4902c8a

@@ -21,6 +21,7 @@ MAZE_SEED = 20_240_604  # the seed every item's maze is drawn from
 ROOMS = 5  # rooms per side; the grid is 2*ROOMS+1 cells wide, border walls included
 LOOPS = 2  # extra walls knocked out after the search, to make loops
 
+# %% ../../nbs/04_envs_maze.ipynb #f3fb0eff
 def carve_maze(rng:np.random.Generator, # where every random choice comes from
                rooms:int=ROOMS, # rooms per side
                loops:int=LOOPS, # walls between rooms knocked out after the search
@@ -45,6 +46,7 @@ def carve_maze(rng:np.random.Generator, # where every random choice comes from
 # %% ../../nbs/04_envs_maze.ipynb #d5dd8423
 MOVES = {"up": (-1, 0), "down": (1, 0), "left": (0, -1), "right": (0, 1)}  # (dx, dy) of each move
 
+# %% ../../nbs/04_envs_maze.ipynb #a165570f
 def distances(grid:tuple[str, ...], # rows of `#` (wall) and `.` (open), walled all round
               source:tuple[int, int], # the (x, y) cell to measure from
              ) -> dict: # (x, y) -> number of moves
@@ -61,6 +63,7 @@ def distances(grid:tuple[str, ...], # rows of `#` (wall) and `.` (open), walled 
 # %% ../../nbs/04_envs_maze.ipynb #b2159ba2
 MIN_DIST, MAX_DIST = 3, 24  # range of the shortest-path length from start to goal
 
+# %% ../../nbs/04_envs_maze.ipynb #89dceea1
 class Maze(NamedTuple):
     "One item's maze: the grid, the start and goal positions, and every open cell's distance to the goal."
     grid: tuple  # rows of `#` (wall) and `.` (open)
@@ -68,6 +71,7 @@ class Maze(NamedTuple):
     goal: tuple  # (x, y) of the goal
     dist: dict  # (x, y) -> moves to the goal
 
+# %% ../../nbs/04_envs_maze.ipynb #5eff82b1
 def make_maze(item:int, # the item id
               seed:int=MAZE_SEED, # the seed the items are drawn from
               rooms:int=ROOMS, # rooms per side (the difficulty knob)
@@ -85,6 +89,7 @@ def make_maze(item:int, # the item id
 # %% ../../nbs/04_envs_maze.ipynb #1d30e040
 WALL_WORDS = {"right": "to your right", "left": "to your left", "up": "above you", "down": "below you"}  # LMRL's order
 
+# %% ../../nbs/04_envs_maze.ipynb #870de8a3
 def describe(grid:tuple[str, ...], # rows of `#` (wall) and `.` (open)
              pos:tuple[int, int], # the agent's (x, y)
              goal:tuple[int, int], # the goal's (x, y)
@@ -100,6 +105,7 @@ def describe(grid:tuple[str, ...], # rows of `#` (wall) and `.` (open)
 # %% ../../nbs/04_envs_maze.ipynb #34e9893e
 MOVE_ACTIONS = ["move up", "move down", "move left", "move right"]
 
+# %% ../../nbs/04_envs_maze.ipynb #c603a1e3
 INSTRUCTION = """You are an expert maze solver. Your objective is to reach the goal in as few steps as possible. At each step you will be given information about where the goal is, your current position, and the walls that surround you.
 
 When you move right you increase your y position by 1, when you move down you increase your x position by 1.
@@ -124,6 +130,7 @@ Action:
 
 Now let's start a new game. Return your action and your thought in the format above strictly. Now, make the optimal action given the current environment state:"""
 
+# %% ../../nbs/04_envs_maze.ipynb #34ab97ed
 @register
 class MazeEnv(TextEnv):
     "LMRL-Gym's fully observed maze: reach the goal with up/down/left/right moves."
@@ -159,6 +166,7 @@ def ascii_map(self:MazeEnv) -> str:
 # %% ../../nbs/04_envs_maze.ipynb #52a33dfc
 _MOVE_NAMES = {**{m: m for m in MOVES}, **{f"move {m}": m for m in MOVES}}
 
+# %% ../../nbs/04_envs_maze.ipynb #9cb6e368
 @patch
 def _parse(self:MazeEnv, action:str) -> str:
     move = _MOVE_NAMES.get(" ".join(action.lower().split()))
@@ -167,6 +175,7 @@ def _parse(self:MazeEnv, action:str) -> str:
         raise InvalidAction(f"{bad!r} is not a move")
     return move
 
+# %% ../../nbs/04_envs_maze.ipynb #bb231970
 @patch
 def _step(self:MazeEnv, move:str) -> tuple[str, float, bool]:
     (x, y), (dx, dy) = self.pos, MOVES[move]
@@ -193,6 +202,7 @@ def oracle_action(self:MazeEnv) -> str:
 # %% ../../nbs/04_envs_maze.ipynb #803aa798
 _TOLD = re.compile(r"The goal is at position (\d+), (\d+)\. Your current position is at position (\d+), (\d+)\.")
 
+# %% ../../nbs/04_envs_maze.ipynb #84c61db8
 def read_observation(obs:str) -> tuple|None:
     "The (goal, position, blocked moves) a maze observation tells, or None for any other text."
     m = _TOLD.match(obs)
@@ -213,11 +223,13 @@ def last_move(transcript:list) -> str|None:
 BACK = {"up": "down", "down": "up", "left": "right", "right": "left"}
 CAME_FROM = {"up": "below", "down": "above", "left": "the right", "right": "the left"}  # where a move came from
 
+# %% ../../nbs/04_envs_maze.ipynb #db3d0c0d
 def toward(pos:tuple, goal:tuple) -> list[str]:
     "The moves that bring `pos` closer to `goal`: up or down first, then left or right."
     (x, y), (gx, gy) = pos, goal
     return ([("up" if gx < x else "down")] if gx != x else []) + ([("left" if gy < y else "right")] if gy != y else [])
 
+# %% ../../nbs/04_envs_maze.ipynb #3727c41c
 def walker_move(goal:tuple, pos:tuple, blocked:set, last:str|None) -> tuple[str, str]:
     "The goal-seeking walker's move and its reasons, from what one observation and the last move tell."
     back, said = BACK.get(last), []

@@ -31,28 +31,40 @@ N_PEOPLE, N_MOVIES, N_COMPANIES = 2000, 600, 90
 GENRES = {28: "Action", 12: "Adventure", 16: "Animation", 35: "Comedy", 80: "Crime", 99: "Documentary", 18: "Drama",
           10751: "Family", 14: "Fantasy", 36: "History", 27: "Horror", 10402: "Music", 9648: "Mystery",
           10749: "Romance", 878: "Science Fiction", 53: "Thriller", 10752: "War", 37: "Western"}
+
+# %% ../../nbs/30_envs_movie.ipynb #020d8401
 # iso code: (country name as TMDB writes it, adjective, Faker locale for names and places)
 COUNTRIES = {"US": ("United States of America", "American", "en_US"), "GB": ("United Kingdom", "British", "en_GB"),
              "FR": ("France", "French", "fr_FR"), "DE": ("Germany", "German", "de_DE"), "ES": ("Spain", "Spanish", "es_ES"),
              "IT": ("Italy", "Italian", "it_IT"), "NL": ("Netherlands", "Dutch", "nl_NL"), "SE": ("Sweden", "Swedish", "sv_SE"),
              "BR": ("Brazil", "Brazilian", "pt_BR"), "CA": ("Canada", "Canadian", "en_CA"), "AU": ("Australia", "Australian", "en_AU"),
              "IE": ("Ireland", "Irish", "en_IE"), "MX": ("Mexico", "Mexican", "es_MX"), "DK": ("Denmark", "Danish", "da_DK")}
+
+# %% ../../nbs/30_envs_movie.ipynb #4c6f15b4
 COUNTRY_WEIGHTS = {"US": 10, "GB": 4, "FR": 3, "DE": 2, "CA": 2, "AU": 1.5}  # the rest weigh 1
+
+# %% ../../nbs/30_envs_movie.ipynb #124d6570
 # keywords a question can ask about, with the question's wording
 THEMES = {"based on true story": "based on a true story", "post-apocalyptic future": "set in a post-apocalyptic world",
           "time travel": "about time travel", "based on novel or book": "based on a novel or book",
           "superhero": "a superhero movie", "heist": "about a heist", "coming of age": "a coming-of-age story",
           "sequel": "a sequel"}
+
+# %% ../../nbs/30_envs_movie.ipynb #dbea869c
 KEYWORDS = list(THEMES) + ["friendship", "revenge", "small town", "new york city", "london, england", "paris, france",
             "family relationships", "betrayal", "dystopia", "artificial intelligence", "road trip", "murder",
             "investigation", "romance", "survival", "world war ii", "space", "high school", "wedding", "music band",
             "courtroom", "female protagonist", "biography", "alien", "island", "kidnapping", "dog", "sports", "police"]
+
+# %% ../../nbs/30_envs_movie.ipynb #b8804316
 CREW_JOBS = ["Director of Photography", "Original Music Composer", "Editor", "Casting", "Production Design", "Costume Design"]
 
 # %% ../../nbs/30_envs_movie.ipynb #ed8d2c3e
 _ADJ = "Silent Broken Last Hidden Golden Crimson Endless Forgotten Wild Distant Burning Hollow Frozen Electric Secret Lonely Savage Midnight Iron Velvet Paper Glass Northern Dark Bright Little Lost Final".split()
 _NOUN = "Horizon Kingdom River Storm Garden Empire Shadow Harbor Promise Machine Frontier Echo Dream Signal Winter Summer Island Circle Code Mirror Voyage Witness Engine Covenant Tide Letter Station Orchard Compass Crown Lantern Valley".split()
 _PLACES = "Paris;Berlin;Tokyo;Chicago;Lagos;Lisbon;Oslo;Cairo;Havana;Vienna;Seoul;Montreal;Naples;Dublin;Prague;Mumbai;Sydney;Marseille;Detroit;Reykjavik".split(";")
+
+# %% ../../nbs/30_envs_movie.ipynb #ae61d55c
 # (english, dutch, german) forms of each slot word
 _WHO = [("a retired detective", "een gepensioneerde rechercheur", "ein pensionierter Detektiv"),
         ("a young musician", "een jonge muzikant", "ein junger Musiker"),
@@ -66,6 +78,8 @@ _WHO = [("a retired detective", "een gepensioneerde rechercheur", "ein pensionie
         ("an ambitious lawyer", "een ambitieuze advocaat", "ein ehrgeiziger Anwalt"),
         ("a lonely teenager", "een eenzame tiener", "ein einsamer Teenager"),
         ("a former soldier", "een voormalige soldaat", "ein ehemaliger Soldat")]
+
+# %% ../../nbs/30_envs_movie.ipynb #9e2a9b27
 _DOES = [("must uncover a conspiracy", "moet een samenzwering ontrafelen", "muss eine Verschwoerung aufdecken"),
          ("sets out to find a missing friend", "gaat op zoek naar een vermiste vriend", "sucht einen vermissten Freund"),
          ("tries to save the family business", "probeert het familiebedrijf te redden", "versucht das Familienunternehmen zu retten"),
@@ -74,18 +88,24 @@ _DOES = [("must uncover a conspiracy", "moet een samenzwering ontrafelen", "muss
          ("has one night to escape", "heeft een nacht om te ontsnappen", "hat nur eine Nacht zur Flucht"),
          ("discovers a secret that changes everything", "ontdekt een geheim dat alles verandert", "entdeckt ein Geheimnis, das alles veraendert"),
          ("plans one last job", "plant een laatste klus", "plant einen letzten Coup")]
+
+# %% ../../nbs/30_envs_movie.ipynb #40aba1e0
 _WHEN = [("after a strange accident", "na een vreemd ongeluk", "nach einem seltsamen Unfall"),
          ("during a hard winter", "tijdens een strenge winter", "waehrend eines harten Winters"),
          ("on the eve of a war", "aan de vooravond van een oorlog", "am Vorabend eines Krieges"),
          ("before it is too late", "voordat het te laat is", "bevor es zu spaet ist")]
+
+# %% ../../nbs/30_envs_movie.ipynb #514634e6
 _IN = ("in", "in", "in")
 
+# %% ../../nbs/30_envs_movie.ipynb #15b1858c
 def movie_title(rng:random.Random) -> str:
     "A made-up film title from one of a few patterns, e.g. 'The Silent Harbor' or 'Echo of Lisbon'."
     a, n, m, p = rng.choice(_ADJ), rng.choice(_NOUN), rng.choice(_NOUN), rng.choice(_PLACES)
     return rng.choice([f"The {a} {n}", f"{a} {n}", f"{n} of {p}", f"The {n} and the {m}", f"{a} {n}s",
                        f"{p} {n}", f"Beyond the {n}", f"A {a} {n}", f"{n} {rng.randint(2, 4)}"])
 
+# %% ../../nbs/30_envs_movie.ipynb #a66586c3
 def overview(rng:random.Random) -> tuple[str, str, str]:
     "One plot sentence in English, Dutch and German."
     who, does, when, place = rng.choice(_WHO), rng.choice(_DOES), rng.choice(_WHEN), rng.choice(_PLACES)
@@ -100,14 +120,17 @@ def _it_cities() -> tuple:
     from faker.providers.address.it_IT import Provider
     return tuple(sorted(Provider.cities))  # Faker builds this list from a set: its order changes with PYTHONHASHSEED
 
+# %% ../../nbs/30_envs_movie.ipynb #3f48e657
 def _place(fk:Faker, iso:str) -> str:
     "A birthplace as TMDB writes it: 'Tucson, Arizona, USA' or 'Lyon, France'."
     if iso == "US": return f"{fk.city()}, {fk.state()}, USA"
     city = fk.random_element(_it_cities()) if iso == "IT" else fk.city()
     return f"{city}, {COUNTRIES[iso][0].replace('United Kingdom', 'UK')}"
 
+# %% ../../nbs/30_envs_movie.ipynb #ae68cd8a
 def _handle(name:str, rng:random.Random) -> str: return re.sub(r"[^a-z]", "", name.lower())[:14] + str(rng.randint(1, 99))
 
+# %% ../../nbs/30_envs_movie.ipynb #2890c8a6
 def make_people(rng:random.Random, fakers:dict) -> dict[int, dict]:
     "`N_PEOPLE` people keyed by id: name, department, birthday, birthplace, external ids."
     people, names, isos = {}, set(), list(COUNTRIES)
@@ -133,6 +156,7 @@ def make_people(rng:random.Random, fakers:dict) -> dict[int, dict]:
                            cast=[], crew=[])
     return people
 
+# %% ../../nbs/30_envs_movie.ipynb #59bac6a7
 def norm(text) -> str:
     "`text` lowercased with punctuation and extra spaces removed: how names and titles are compared."
     return " ".join(re.sub(r"[^a-z0-9 ]", " ", str(text).lower()).split())
@@ -140,6 +164,7 @@ def norm(text) -> str:
 # %% ../../nbs/30_envs_movie.ipynb #a23880cd
 MAX_CREDITS = 10  # most acting (and most crew) credits one person gets
 
+# %% ../../nbs/30_envs_movie.ipynb #a5eedcc2
 def make_companies(rng:random.Random, fakers:dict) -> list[dict]:
     "`N_COMPANIES` production companies: id, name, origin country."
     out, seen, isos = [], set(), list(COUNTRIES)
@@ -151,6 +176,7 @@ def make_companies(rng:random.Random, fakers:dict) -> list[dict]:
         seen.add(norm(name)); out.append(dict(id=rng.randint(1, 199_999), name=name, origin_country=iso))
     return out
 
+# %% ../../nbs/30_envs_movie.ipynb #3414e4b7
 def _pick(rng, pool:list, people:dict, kind:str, k:int, taken:set) -> list[int]:
     "`k` ids from `pool` (weighted to the front) with room for one more `kind` credit, not in `taken`."
     out = []
@@ -161,6 +187,7 @@ def _pick(rng, pool:list, people:dict, kind:str, k:int, taken:set) -> list[int]:
         out.append(pid)
     return out
 
+# %% ../../nbs/30_envs_movie.ipynb #ad382833
 def _character(rng, fk:Faker, used:set) -> str:
     while True:
         last, first = to_charset(fk.last_name()), to_charset(fk.first_name())
@@ -213,6 +240,7 @@ def make_movie(rng, mid:int, title:str, people:dict, by_dept:dict, companies:lis
 _PROFESSION = {"Acting": ("actor", "actress"), "Directing": ("film director",) * 2, "Writing": ("screenwriter",) * 2,
                "Production": ("film producer",) * 2, "Crew": ("film technician",) * 2}
 
+# %% ../../nbs/30_envs_movie.ipynb #6652e8ad
 @dataclass
 class MovieDB:
     "The generated film database: movies and people keyed by id, with name and title indexes for search."
@@ -221,6 +249,7 @@ class MovieDB:
     by_title: dict = field(default_factory=dict)  # normalised title -> id
     by_name: dict = field(default_factory=dict)  # normalised name -> id
 
+# %% ../../nbs/30_envs_movie.ipynb #62425b57
 def _biography(p:dict, movies:dict) -> str:
     credits = sorted({c["id"] for c in p["cast"] + p["crew"]}, key=lambda i: -movies[i]["vote_count"])[:3]
     known = ", ".join(f"{movies[i]['title']} ({movies[i]['release_date'][:4]})" for i in credits)
@@ -229,6 +258,7 @@ def _biography(p:dict, movies:dict) -> str:
             f"{_PROFESSION[p['known_for_department']][p['gender'] == 1]} born in {p['place_of_birth']}."
             + (f" Known for {known}." if known else ""))
 
+# %% ../../nbs/30_envs_movie.ipynb #11afb88c
 @cache
 def movie_db(seed:int=MOVIE_SEED) -> MovieDB:
     "The film database generated from `seed` (built once per process)."
@@ -252,10 +282,12 @@ def movie_db(seed:int=MOVIE_SEED) -> MovieDB:
 # %% ../../nbs/30_envs_movie.ipynb #4ab21a92
 NOT_FOUND = '{"success":false,"status_code":34,"status_message":"The resource you requested could not be found."}'
 
+# %% ../../nbs/30_envs_movie.ipynb #10b0c80b
 class NotFound(ToolError):
     "An id that names nothing in the database; its message is TMDB's error text."
     def __init__(self): super().__init__(NOT_FOUND)
 
+# %% ../../nbs/30_envs_movie.ipynb #b71a4a44
 def _search(index:dict, query, rank) -> int|None:
     "The id `index` (normalised text -> id) gives the best match for `query`, `rank(id)` breaking ties."
     q = norm(query)
@@ -266,6 +298,7 @@ def _search(index:dict, query, rank) -> int|None:
     best = max(scored)
     return -best[3] if best[0] else None
 
+# %% ../../nbs/30_envs_movie.ipynb #783c1a22
 def _get(table:dict, key):
     "The entry of `table` for an id given as int or digit string, else `NotFound`."
     try: return table[int(str(key).strip())]
@@ -279,36 +312,45 @@ def get_search_movie(db:MovieDB, movie_name:str) -> list:
     m = db.movies[mid]
     return [{"id": mid, "overview": m["overview"], "title": m["title"]}]
 
+# %% ../../nbs/30_envs_movie.ipynb #1da5ec7c
 def get_movie_details(db:MovieDB, movie_id) -> dict:
     "Title, budget, genres, revenue, average vote and release date of a movie."
     m = _get(db.movies, movie_id)
     return {k: m[k] for k in ("title", "budget", "genres", "revenue", "vote_average", "release_date")}
 
+# %% ../../nbs/30_envs_movie.ipynb #83001374
 def get_movie_production_companies(db:MovieDB, movie_id) -> dict:
     return {"production_companies": _get(db.movies, movie_id)["production_companies"]}
 
+# %% ../../nbs/30_envs_movie.ipynb #5d967ba5
 def get_movie_production_countries(db:MovieDB, movie_id) -> dict:
     return {"production_countries": _get(db.movies, movie_id)["production_countries"]}
 
+# %% ../../nbs/30_envs_movie.ipynb #18a370e6
 def get_movie_cast(db:MovieDB, movie_id) -> dict:
     "The top 10 billed actors: id, name, character."
     return {"cast": [{k: c[k] for k in ("id", "name", "character")} for c in _get(db.movies, movie_id)["cast"][:10]]}
 
+# %% ../../nbs/30_envs_movie.ipynb #30d2dbf8
 def get_movie_crew(db:MovieDB, movie_id) -> dict:
     "Up to 10 crew members, directors, producers and writers first."
     crew = _get(db.movies, movie_id)["crew"]
     main = [c for c in crew if c["job"] in ("Director", "Producer", "Writer")]
     return {"crew": [dict(c) for c in (main + [c for c in crew if c not in main])[:max(10, len(main))]]}
 
+# %% ../../nbs/30_envs_movie.ipynb #edb0860d
 def get_movie_keywords(db:MovieDB, movie_id) -> dict:
     return {"keywords": list(_get(db.movies, movie_id)["keywords"])}
 
+# %% ../../nbs/30_envs_movie.ipynb #8ad55448
 def get_movie_alternative_titles(db:MovieDB, movie_id) -> dict:
     m = _get(db.movies, movie_id)
     return {"id": m["id"], "titles": [dict(t) for t in m["alternative_titles"]]}
 
+# %% ../../nbs/30_envs_movie.ipynb #933d2d5a
 TRANSLATION_COUNTRIES = ("NL", "CN", "US", "DE", "RU", "JP")  # the countries AgentGym's tool keeps
 
+# %% ../../nbs/30_envs_movie.ipynb #d2a0d27b
 def get_movie_translation(db:MovieDB, movie_id) -> dict:
     m = _get(db.movies, movie_id)
     return {"id": m["id"], "translations": [t for t in m["translations"] if t["iso_3166_1"] in TRANSLATION_COUNTRIES]}
@@ -319,22 +361,27 @@ def get_search_person(db:MovieDB, person_name:str) -> list:
     pid = _search(db.by_name, person_name, lambda i: len(db.people[i]["cast"]) + len(db.people[i]["crew"]))
     return [] if pid is None else [{"id": pid, "name": db.people[pid]["name"]}]
 
+# %% ../../nbs/30_envs_movie.ipynb #ea67f689
 def get_person_details(db:MovieDB, person_id) -> dict:
     p = _get(db.people, person_id)
     return {k: p[k] for k in ("name", "biography", "birthday", "place_of_birth")}
 
+# %% ../../nbs/30_envs_movie.ipynb #89492a77
 def get_person_cast(db:MovieDB, person_id) -> dict:
     "A person's acting roles, newest first, at most 10: id, title, character."
     return {"cast": [dict(c) for c in _get(db.people, person_id)["cast"][:10]]}
 
+# %% ../../nbs/30_envs_movie.ipynb #8034d6f1
 def get_person_crew(db:MovieDB, person_id) -> dict:
     "A person's crew jobs, newest first, at most 10: id, title, job."
     return {"crew": [dict(c) for c in _get(db.people, person_id)["crew"][:10]]}
 
+# %% ../../nbs/30_envs_movie.ipynb #0b4eb1db
 def get_person_external_ids(db:MovieDB, person_id) -> dict:
     p = _get(db.people, person_id)
     return {k: p[k] for k in ("imdb_id", "facebook_id", "instagram_id", "twitter_id")}
 
+# %% ../../nbs/30_envs_movie.ipynb #a893dcfb
 TOOLS = {f.__name__: f for f in (get_search_movie, get_movie_details, get_movie_production_companies, get_movie_production_countries,
          get_movie_cast, get_movie_crew, get_movie_keywords, get_search_person, get_person_details, get_person_cast, get_person_crew,
          get_person_external_ids, get_movie_alternative_titles, get_movie_translation)}  # in AgentGym's prompt order
@@ -345,12 +392,25 @@ def _question(db:MovieDB, kind:str, goal:str, answer, plan:list) -> ToolTask:
     subgoals = [TOOLS[s.tool](db, **s.args) for s in plan[:-1]] + [answer]
     return ToolTask(goal, answer, subgoals, plan, as_set=isinstance(answer, list), kind=kind)
 
+# %% ../../nbs/30_envs_movie.ipynb #158f0ebe
 def _m(db, rng): return db.movies[rng.choice(list(db.movies))]
+
+# %% ../../nbs/30_envs_movie.ipynb #06f8ac7f
 def _director(db, m): return db.people[next(c["id"] for c in m["crew"] if c["job"] == "Director")]
+
+# %% ../../nbs/30_envs_movie.ipynb #cc4c3471
 def _yn(b): return "Yes" if b else "No"
+
+# %% ../../nbs/30_envs_movie.ipynb #cf823578
 def _find_movie(m): return Step(f"I need the ID of the movie {m['title']} first.", "get_search_movie", {"movie_name": m["title"]})
+
+# %% ../../nbs/30_envs_movie.ipynb #bafb9332
 def _find_person(p): return Step(f"I need the ID of {p['name']} first.", "get_search_person", {"person_name": p["name"]})
+
+# %% ../../nbs/30_envs_movie.ipynb #6fb0dbfb
 def _call(thought, tool, key, i): return Step(thought, tool, {key: str(i)})
+
+# %% ../../nbs/30_envs_movie.ipynb #01ac61c4
 def _finish(a): return Step(f"The answer is {a}.", "finish", {"answer": a})
 
 # %% ../../nbs/30_envs_movie.ipynb #8600003b
@@ -360,28 +420,33 @@ def q_release_date(db, rng):
                     m["release_date"], [_find_movie(m), _call("The release date is in the movie details.", "get_movie_details", "movie_id", m["id"]),
                                         _finish(m["release_date"])])
 
+# %% ../../nbs/30_envs_movie.ipynb #5a03ebf4
 def q_budget(db, rng):
     m = _m(db, rng)
     return _question(db, "budget", f'What is the budget of the movie "{m["title"]}"? Please provide the budget as a number.', m["budget"],
                     [_find_movie(m), _call("The budget is in the movie details.", "get_movie_details", "movie_id", m["id"]), _finish(m["budget"])])
 
+# %% ../../nbs/30_envs_movie.ipynb #b18055a9
 def q_vote_average(db, rng):
     m = _m(db, rng)
     return _question(db, "vote_average", f'What is the average vote score of the movie "{m["title"]}"? Please provide the answer as a number.',
                     m["vote_average"], [_find_movie(m), _call("The average vote is in the movie details.", "get_movie_details", "movie_id", m["id"]),
                                         _finish(m["vote_average"])])
 
+# %% ../../nbs/30_envs_movie.ipynb #d42a6e46
 def q_profit(db, rng):
     m = _m(db, rng); a = _yn(m["revenue"] > m["budget"])
     return _question(db, "profit", f"Did the movie '{m['title']}' make a profit? Please answer with Yes or No.", a,
                     [_find_movie(m), _call("I compare its revenue with its budget in the movie details.", "get_movie_details", "movie_id", m["id"]),
                      _finish(a)])
 
+# %% ../../nbs/30_envs_movie.ipynb #69ab415c
 def q_who_directed(db, rng):
     m = _m(db, rng); d = _director(db, m)
     return _question(db, "who_directed", f'Who directed the movie "{m["title"]}"? Please answer me with the director\'s name as a string.', d["name"],
                     [_find_movie(m), _call("The director is in the movie's crew.", "get_movie_crew", "movie_id", m["id"]), _finish(d["name"])])
 
+# %% ../../nbs/30_envs_movie.ipynb #4b089a60
 def q_directed_by(db, rng):
     m = _m(db, rng); d = _director(db, m)
     p = d if rng.random() < 0.5 else db.people[rng.choice([i for i, q in db.people.items() if q["known_for_department"] == "Directing" and i != d["id"]])]
@@ -389,11 +454,13 @@ def q_directed_by(db, rng):
     return _question(db, "directed_by", f'Is the movie "{m["title"]}" directed by {p["name"]}? Please answer with Yes or No.', a,
                     [_find_movie(m), _call("I check the director in the movie's crew.", "get_movie_crew", "movie_id", m["id"]), _finish(a)])
 
+# %% ../../nbs/30_envs_movie.ipynb #413f085f
 def q_companies(db, rng):
     m = _m(db, rng); names = sorted(c["name"] for c in m["production_companies"])
     return _question(db, "companies", f'What are the production companies of the movie "{m["title"]}"? Please provide the names as an array.', names,
                     [_find_movie(m), _call("I look up its production companies.", "get_movie_production_companies", "movie_id", m["id"]), _finish(names)])
 
+# %% ../../nbs/30_envs_movie.ipynb #e83c954c
 def q_produced_by(db, rng):
     m = _m(db, rng); own = [c["name"] for c in m["production_companies"]]
     other = sorted({c["name"] for x in db.movies.values() for c in x["production_companies"]} - set(own))
@@ -401,18 +468,21 @@ def q_produced_by(db, rng):
     return _question(db, "produced_by", f"Is {m['title']} a movie produced by {c}? Please answer me with Yes or No.", a,
                     [_find_movie(m), _call("I look up its production companies.", "get_movie_production_companies", "movie_id", m["id"]), _finish(a)])
 
+# %% ../../nbs/30_envs_movie.ipynb #7759ce80
 def q_country_film(db, rng):
     m = _m(db, rng); own = [c["iso_3166_1"] for c in m["production_countries"]]
     iso = rng.choice(own) if rng.random() < 0.5 else rng.choice([c for c in COUNTRIES if c not in own]); a = _yn(iso in own)
     return _question(db, "country_film", f"Is the movie '{m['title']}' a {COUNTRIES[iso][1]} film? Please answer with Yes or No.", a,
                     [_find_movie(m), _call("I look up its production countries.", "get_movie_production_countries", "movie_id", m["id"]), _finish(a)])
 
+# %% ../../nbs/30_envs_movie.ipynb #5c578504
 def q_theme(db, rng):
     m = _m(db, rng); kw = rng.choice([k for k in THEMES if k in m["keywords"]] or list(THEMES)) if rng.random() < 0.5 else rng.choice(list(THEMES))
     a = _yn(kw in m["keywords"])
     return _question(db, "theme", f'Is the movie "{m["title"]}" {THEMES[kw]}? Please answer with Yes or No.', a,
                     [_find_movie(m), _call("Its keywords will tell.", "get_movie_keywords", "movie_id", m["id"]), _finish(a)])
 
+# %% ../../nbs/30_envs_movie.ipynb #8c70c461
 def q_alt_title(db, rng):
     m = _m(db, rng)
     if not m["alternative_titles"]: return None
@@ -428,32 +498,38 @@ def _pair(db, rng, key=None):
     if m1 is m2 or (key and m1[key] == m2[key]): return None
     return m1, m2
 
+# %% ../../nbs/30_envs_movie.ipynb #2f50a316
 def _both(m1, m2, tool, why): return [_find_movie(m1), _call(why, tool, "movie_id", m1["id"]), _find_movie(m2), _call(why, tool, "movie_id", m2["id"])]
 
+# %% ../../nbs/30_envs_movie.ipynb #19d795b1
 def q_higher_rating(db, rng):
     if not (p := _pair(db, rng, "vote_average")): return None
     m1, m2 = p; a = max(p, key=lambda m: m["vote_average"])["title"]
     return _question(db, "higher_rating", f"{m1['title']} versus {m2['title']}, which has a higher rating? Please answer me with the film name as a string.", a,
                     _both(m1, m2, "get_movie_details", "I need its average vote.") + [_finish(a)])
 
+# %% ../../nbs/30_envs_movie.ipynb #2bbe040f
 def q_higher_revenue(db, rng):
     if not (p := _pair(db, rng, "revenue")): return None
     m1, m2 = p; a = max(p, key=lambda m: m["revenue"])["title"]
     return _question(db, "higher_revenue", f"In '{m1['title']}' and '{m2['title']}', which of the two movies had higher earnings? Please answer me with the film name as a string.", a,
                     _both(m1, m2, "get_movie_details", "I need its revenue.") + [_finish(a)])
 
+# %% ../../nbs/30_envs_movie.ipynb #0ddcc3be
 def q_released_earlier(db, rng):
     if not (p := _pair(db, rng, "release_date")): return None
     m1, m2 = p; a = min(p, key=lambda m: m["release_date"])["title"]
     return _question(db, "released_earlier", f"Which movie was released earlier, {m1['title']} or {m2['title']}? Please answer me with the film name as a string.", a,
                     _both(m1, m2, "get_movie_details", "I need its release date.") + [_finish(a)])
 
+# %% ../../nbs/30_envs_movie.ipynb #e6186501
 def q_common_genre(db, rng):
     if not (p := _pair(db, rng)): return None
     m1, m2 = p; a = _yn({g["id"] for g in m1["genres"]} & {g["id"] for g in m2["genres"]})
     return _question(db, "common_genre", f"Do {m1['title']} and {m2['title']} share a common genre? Please answer with Yes or No.", a,
                     _both(m1, m2, "get_movie_details", "I need its genres.") + [_finish(a)])
 
+# %% ../../nbs/30_envs_movie.ipynb #b63817c1
 def q_same_director(db, rng):
     m1 = _m(db, rng); d = _director(db, m1)
     others = [c["id"] for c in d["crew"] if c["job"] == "Director" and c["id"] != m1["id"]]
@@ -463,6 +539,7 @@ def q_same_director(db, rng):
     return _question(db, "same_director", f"Is the director of {m1['title']} the same as the director of {m2['title']}? Please answer with Yes or No.", a,
                     _both(m1, m2, "get_movie_crew", "I need its director.") + [_finish(a)])
 
+# %% ../../nbs/30_envs_movie.ipynb #e1fbde08
 def q_same_country(db, rng):
     single = [m for m in db.movies.values() if len(m["production_countries"]) == 1]
     m1 = rng.choice(single); single = [m for m in single if m is not m1]
@@ -475,19 +552,26 @@ def q_same_country(db, rng):
 # %% ../../nbs/30_envs_movie.ipynb #b0bc1155
 def _actor(db, m, rng):
     c = rng.choice(m["cast"][:10]); return c, db.people[c["id"]]
+
+# %% ../../nbs/30_envs_movie.ipynb #2f7f4823
 def _noun(p): return "actress" if p["gender"] == 1 else "actor"
+
+# %% ../../nbs/30_envs_movie.ipynb #8c952eb3
 def _her(p): return "her" if p["gender"] == 1 else "his"
 
+# %% ../../nbs/30_envs_movie.ipynb #4bd08f3c
 def q_character(db, rng):
     m = _m(db, rng); c, p = _actor(db, m, rng)
     return _question(db, "character", f"What character did {p['name']} play in {m['title']}? Please answer me with the character's name as a string.", c["character"],
                     [_find_movie(m), _call("The cast list gives each actor's character.", "get_movie_cast", "movie_id", m["id"]), _finish(c["character"])])
 
+# %% ../../nbs/30_envs_movie.ipynb #0e277872
 def q_who_played(db, rng):
     m = _m(db, rng); c, p = _actor(db, m, rng)
     return _question(db, "who_played", f'Who played the character of {c["character"]} in the movie "{m["title"]}"? Please answer me with the actor\'s name as a string.',
                     p["name"], [_find_movie(m), _call("The cast list gives each actor's character.", "get_movie_cast", "movie_id", m["id"]), _finish(p["name"])])
 
+# %% ../../nbs/30_envs_movie.ipynb #93c156c2
 def q_other_role(db, rng):
     m = _m(db, rng); c, p = _actor(db, m, rng)
     others = [x for x in p["cast"][:10] if x["id"] != m["id"]]
@@ -498,6 +582,7 @@ def q_other_role(db, rng):
                                      _call(f"{p['name']} played {c['character']}; I look up {_her(p)} other roles.", "get_person_cast", "person_id", p["id"]),
                                      _finish(o["character"])])
 
+# %% ../../nbs/30_envs_movie.ipynb #98d5522e
 def q_imdb(db, rng):
     m = _m(db, rng); c, p = _actor(db, m, rng)
     return _question(db, "imdb", f"I am very interested in the {_noun(p)} who plays {c['character']} in {m['title']}. What is {_her(p)} IMDB ID? Please provide the IMDB ID as a string.",
@@ -505,6 +590,7 @@ def q_imdb(db, rng):
                                    _call(f"{p['name']} plays {c['character']}; the IMDB ID is an external id.", "get_person_external_ids", "person_id", p["id"]),
                                    _finish(p["imdb_id"])])
 
+# %% ../../nbs/30_envs_movie.ipynb #b7c0b8f1
 def q_director_birthplace(db, rng):
     m = _m(db, rng); d = _director(db, m)
     return _question(db, "director_birthplace", f"Where was the director of {m['title']} born? Please answer me with the birthplace as a string.", d["place_of_birth"],
@@ -512,24 +598,29 @@ def q_director_birthplace(db, rng):
                      _call(f"The director is {d['name']}; the birthplace is in the person's details.", "get_person_details", "person_id", d["id"]),
                      _finish(d["place_of_birth"])])
 
+# %% ../../nbs/30_envs_movie.ipynb #70ba8268
 def _credited(db, rng, dept):
     return db.people[rng.choice([i for i, p in db.people.items() if p["known_for_department"] == dept and (p["cast"] or p["crew"])])]
 
+# %% ../../nbs/30_envs_movie.ipynb #e74e36d5
 def q_birthplace(db, rng):
     p = _credited(db, rng, "Acting")
     return _question(db, "birthplace", f"Where was the {_noun(p)} {p['name']} born? Please answer me with the location as a string.", p["place_of_birth"],
                     [_find_person(p), _call("The birthplace is in the person's details.", "get_person_details", "person_id", p["id"]), _finish(p["place_of_birth"])])
 
+# %% ../../nbs/30_envs_movie.ipynb #5173c3ca
 def q_birthday(db, rng):
     p = _credited(db, rng, rng.choice(["Acting", "Directing"]))
     return _question(db, "birthday", f"When was {p['name']} born? Please provide the date in the format YYYY-MM-DD.", p["birthday"],
                     [_find_person(p), _call("The birthday is in the person's details.", "get_person_details", "person_id", p["id"]), _finish(p["birthday"])])
 
+# %% ../../nbs/30_envs_movie.ipynb #f78b54dc
 def q_directed_count(db, rng):
     p = _credited(db, rng, "Directing"); n = sum(c["job"] == "Director" for c in p["crew"])
     return _question(db, "directed_count", f"How many movies has {p['name']} directed? Please provide the answer as a number.", n,
                     [_find_person(p), _call("I count the Director jobs in the person's crew credits.", "get_person_crew", "person_id", p["id"]), _finish(n)])
 
+# %% ../../nbs/30_envs_movie.ipynb #66099e82
 def q_latest_director(db, rng):
     p = _credited(db, rng, "Acting")
     if not p["cast"] or (len(p["cast"]) > 1 and db.movies[p["cast"][0]["id"]]["release_date"] == db.movies[p["cast"][1]["id"]]["release_date"]): return None
@@ -538,6 +629,7 @@ def q_latest_director(db, rng):
                     [_find_person(p), _call("The acting credits are listed newest first.", "get_person_cast", "person_id", p["id"]),
                      _call(f"The most recent one is {m['title']}; its crew names the director.", "get_movie_crew", "movie_id", m["id"]), _finish(d["name"])])
 
+# %% ../../nbs/30_envs_movie.ipynb #6ac9e5c4
 def q_translated_overview(db, rng):
     p = _credited(db, rng, "Directing"); jobs = [c for c in p["crew"] if c["job"] == "Director"]
     if not jobs: return None
@@ -555,8 +647,11 @@ TEMPLATES = (q_release_date, q_budget, q_vote_average, q_profit, q_who_directed,
              q_country_film, q_theme, q_alt_title, q_higher_rating, q_higher_revenue, q_released_earlier, q_common_genre,
              q_same_director, q_same_country, q_character, q_who_played, q_other_role, q_imdb, q_director_birthplace,
              q_birthplace, q_birthday, q_directed_count, q_latest_director, q_translated_overview)
+
+# %% ../../nbs/30_envs_movie.ipynb #fa362476
 TRAIN_ITEMS, N_ITEMS = 2000, 2500
 
+# %% ../../nbs/30_envs_movie.ipynb #7d72452e
 @cache
 def questions(seed:int=MOVIE_SEED) -> tuple[ToolTask, ...]:
     "The `N_ITEMS` questions over `movie_db(seed)`, item `i` at index `i`."

@@ -23,6 +23,7 @@ JAVA_OPTS = "-Xmx256m -XX:+UseSerialGC -XX:+UnlockExperimentalVMOptions -XX:hash
 SIM_STEP_LIMIT = 10_000  # the simulator wrapper's envStepLimit; turns are capped by `max_turns` before it
 _launch = threading.Lock()
 
+# %% ../../nbs/13_envs_sciworld.ipynb #2c8835fb
 def start_simulator() -> ScienceWorldEnv:
     "A new ScienceWorld simulator in its own JVM, started with `JAVA_OPTS` (1-2 s)."
     with _launch:
@@ -33,6 +34,7 @@ def start_simulator() -> ScienceWorldEnv:
             if old is None: del os.environ["JAVA_TOOL_OPTIONS"]
             else: os.environ["JAVA_TOOL_OPTIONS"] = old
 
+# %% ../../nbs/13_envs_sciworld.ipynb #8a4b087b
 def jvm_rss_mib(sim:ScienceWorldEnv) -> float:
     "Resident memory of `sim`'s JVM in MiB."
     import psutil
@@ -41,6 +43,7 @@ def jvm_rss_mib(sim:ScienceWorldEnv) -> float:
 # %% ../../nbs/13_envs_sciworld.ipynb #6fcd9ccd
 POOL_SIZE = int(os.environ.get("AGENTGYM_SCIWORLD_SIMULATORS", 8))  # most simulators (JVMs) one process runs
 
+# %% ../../nbs/13_envs_sciworld.ipynb #7503aadf
 class SimulatorPool:
     "At most `size` ScienceWorld simulators; envs take one, use it from one thread at a time, and give it back."
     def __init__(self, size:int=POOL_SIZE): self.size, self.idle, self.started, self.cond = size, [], 0, threading.Condition()
@@ -75,11 +78,13 @@ class SimulatorPool:
         sim._gateway._gateway_client.is_connected = False  # py4j's object finalizers must not call the dead JVM
         sim.close = lambda: None  # nor may the simulator's `__del__`
 
+# %% ../../nbs/13_envs_sciworld.ipynb #fc0bde05
 simulators = SimulatorPool()  # the process's pool, shared by every SciWorldEnv
 
 # %% ../../nbs/13_envs_sciworld.ipynb #749c94b2
 SPLITS = ("train", "dev", "test")
 
+# %% ../../nbs/13_envs_sciworld.ipynb #9478fd64
 def build_index(sim:ScienceWorldEnv|None=None, # a simulator to use; one from the pool when None
                ) -> dict:
     "Every task's train, dev and test variations, as the installed simulator defines them."
@@ -95,14 +100,17 @@ def build_index(sim:ScienceWorldEnv|None=None, # a simulator to use; one from th
     finally:
         if own: simulators.release(sim)
 
+# %% ../../nbs/13_envs_sciworld.ipynb #85b7889e
 def index_path(): return env_dir("sciworld")/"index.json"
 
+# %% ../../nbs/13_envs_sciworld.ipynb #55a43c6f
 def write_index(index:dict):
     "Store `index` as envs/sciworld/index.json, one task per line."
     lines = ",\n".join("  " + json.dumps(t, separators=(",", ":")) for t in index["tasks"])
     index_path().parent.mkdir(parents=True, exist_ok=True)
     index_path().write_text(f'{{"scienceworld": "{index["scienceworld"]}", "tasks": [\n{lines}\n]}}\n')
 
+# %% ../../nbs/13_envs_sciworld.ipynb #2adedaad
 @cache
 def load_index() -> dict: return json.loads(index_path().read_text())
 
@@ -110,8 +118,10 @@ def load_index() -> dict: return json.loads(index_path().read_text())
 def _items() -> list[tuple]:
     return [(t["id"], t["name"], v, split) for split in SPLITS for t in load_index()["tasks"] for v in t[split]]
 
+# %% ../../nbs/13_envs_sciworld.ipynb #383c4ab5
 ITEMS = _items()  # item id -> (task id, task name, variation, split)
 
+# %% ../../nbs/13_envs_sciworld.ipynb #1afb65a7
 def _split_ranges() -> dict:
     out, start = {}, 0
     for split in SPLITS:
@@ -119,6 +129,7 @@ def _split_ranges() -> dict:
         out[split], start = range(start, start + n), start + n
     return out
 
+# %% ../../nbs/13_envs_sciworld.ipynb #c26c7593
 SPLITS_OF = _split_ranges()  # split -> range of item ids
 
 # %% ../../nbs/13_envs_sciworld.ipynb #9ca79c5e
@@ -130,6 +141,7 @@ your thoughts.
 Action:
 your next action"""
 
+# %% ../../nbs/13_envs_sciworld.ipynb #a4c4951c
 MAX_TURNS = 1000  # the turn limit; the longest gold path on the test split is 795 actions (see the card)
 
 # %% ../../nbs/13_envs_sciworld.ipynb #b358475b
@@ -138,6 +150,7 @@ class _BoundHint(str):
     def __new__(cls, text:str, env): s = super().__new__(cls, text); s.env = env; return s
     def __call__(self) -> dict: return self.env.possible_actions_and_objects()
 
+# %% ../../nbs/13_envs_sciworld.ipynb #4280ffd5
 class ActionHint:
     "A class attribute that is the action-hint string, and on an env also callable as the `/action_hint` route."
     def __init__(self, text:str): self.text = text
@@ -182,6 +195,7 @@ def _start(self:SciWorldEnv, gold:bool=False) -> str:
     self.sim.load(self.task, self.var, "", generateGoldPath=gold)
     return self.sim.server.step("look around")
 
+# %% ../../nbs/13_envs_sciworld.ipynb #e22d1020
 @patch
 def _reset(self:SciWorldEnv, item:int) -> str:
     if self.sim is None: self._take_simulator()
@@ -204,6 +218,7 @@ def _guarded(self:SciWorldEnv, fn, *args):
         self._start(); self._replay()
         return fn(*args)
 
+# %% ../../nbs/13_envs_sciworld.ipynb #6057d012
 @patch
 def _replay(self:SciWorldEnv):
     "Send the episode's commands again after a reload, which brings the simulator back to the episode's state."
@@ -217,6 +232,7 @@ MAX_ACTION_CHARS = 256  # longest action passed to the simulator
 _ACTION_RE = re.compile(r"[A-Za-z0-9][ -~]*")
 _REJECTED = ("No known action matches that input.", "Unknown action.")  # the simulator's answers to what it cannot parse
 
+# %% ../../nbs/13_envs_sciworld.ipynb #30fcdf24
 @patch
 def _parse(self:SciWorldEnv, action:str) -> str:
     action = action.strip()
@@ -234,6 +250,7 @@ def _step(self:SciWorldEnv, action:str) -> tuple[str, float, bool]:
     self.score, self.success = s100 / 100, s100 >= 100
     return obs, reward, completed or s100 < 0
 
+# %% ../../nbs/13_envs_sciworld.ipynb #a13fa2f1
 @patch
 def _send(self:SciWorldEnv, action:str) -> tuple[str, int, bool]:
     "Send one command: (observation, score 0-100, task completed); a Java exception is an invalid action."
@@ -251,11 +268,13 @@ def http_fields(self:SciWorldEnv) -> dict:
     if self.task is None: return {}
     return {"task_name": self.task, "var_num": self.var, "task_description": self.task_desc, "score": self.s100}
 
+# %% ../../nbs/13_envs_sciworld.ipynb #95b6f330
 @patch
 def available_actions(self:SciWorldEnv) -> list[str]:
     "Every valid action now, as the simulator enumerates them (50-170 ms; served at `/available_actions`)."
     return [] if self.task is None else self._guarded(lambda: self.sim.get_valid_action_object_combinations())
 
+# %% ../../nbs/13_envs_sciworld.ipynb #f927cb45
 @patch
 def possible_actions_and_objects(self:SciWorldEnv) -> dict:
     "AgentGym's `/action_hint`: the action templates and the objects the agent can name."
@@ -263,21 +282,25 @@ def possible_actions_and_objects(self:SciWorldEnv) -> dict:
     return self._guarded(lambda: {"possible_actions": self.sim.get_possible_actions(),
                                   "possible_objects": self.sim.get_possible_objects()})
 
+# %% ../../nbs/13_envs_sciworld.ipynb #0dcfc86d
 @patch
 def goals(self:SciWorldEnv) -> dict:
     "AgentGym's `/goals`: the simulator's table of subgoals and which are done."
     return {"goals": "" if self.task is None else self._guarded(lambda: self.sim.get_goal_progress())}
 
+# %% ../../nbs/13_envs_sciworld.ipynb #5ae1ce7c
 @patch
 def task_description(self:SciWorldEnv) -> str:
     "The task in words."
     return self.task_desc
 
+# %% ../../nbs/13_envs_sciworld.ipynb #b93461a7
 @patch
 def object_tree(self:SciWorldEnv) -> dict:
     "Every object in the simulated world as nested JSON (the simulator's object tree)."
     return {} if self.task is None else self._guarded(lambda: self.sim.getObjectTree())
 
+# %% ../../nbs/13_envs_sciworld.ipynb #3f92b532
 @patch
 def state(self:SciWorldEnv) -> dict:
     "The room, inventory, task, move count and score, as ScienceWorld's own step info has them."
@@ -286,6 +309,7 @@ def state(self:SciWorldEnv) -> dict:
     return {"look": look, "inventory": inv, "task_description": self.task_desc, "moves": moves,
             "score": self.s100, "task_name": self.task, "var_num": self.var}
 
+# %% ../../nbs/13_envs_sciworld.ipynb #cfeb802d
 @patch
 def detail(self:SciWorldEnv) -> dict:
     "AgentGym's `/detail`: the base detail plus task, variation, split, task description, score 0-100 and moves."
@@ -300,6 +324,7 @@ def split_reset(self:SciWorldEnv, obs:str) -> str:
     "The /reset answer's observation: the look around, without the task description before it."
     return obs.removeprefix(self.task_desc + "\n")
 
+# %% ../../nbs/13_envs_sciworld.ipynb #93245ea6
 @patch(cls_method=True)
 def join_reset(cls:SciWorldEnv, answer:dict) -> str:
     "AgentGym's client: the `task_description`, a newline, the observation."
@@ -308,6 +333,7 @@ def join_reset(cls:SciWorldEnv, answer:dict) -> str:
 # %% ../../nbs/13_envs_sciworld.ipynb #65107c1c
 _GOLD: dict = {}  # (task, variation) -> gold path, cached for the process
 
+# %% ../../nbs/13_envs_sciworld.ipynb #05b8edb4
 @patch
 def gold_path(self:SciWorldEnv) -> tuple[str, ...]:
     "The simulator's gold action sequence for this episode's variation."
@@ -331,6 +357,7 @@ def gold_position(path, # the gold action sequence
         if pos < len(path) and a == path[pos]: pos += 1
     return pos
 
+# %% ../../nbs/13_envs_sciworld.ipynb #3ae15512
 _WHY = [("look around", "I look around to see what is here."), ("open door to ", "I open the door to the {} so I can go there."),
         ("go to ", "I go to the {}."), ("pick up ", "I will need the {}, so I pick it up."),
         ("focus on ", "This is the object the task is about, so I focus on the {}."), ("move ", "I move the {}."),
@@ -342,6 +369,7 @@ _WHY = [("look around", "I look around to see what is here."), ("open door to ",
         ("flush ", "I flush the {}."), ("put down ", "I put down the {}."), ("wait1", "I wait one step for things to change."),
         ("wait", "I wait for the process to go on."), ("inventory", "I check what I am carrying."), ("task", "I read the task again.")]
 
+# %% ../../nbs/13_envs_sciworld.ipynb #ebb45fd0
 def explain(action:str) -> str:
     "A one-sentence reason for the gold `action`."
     if action.isdigit(): return f"The simulator asked which one I meant; option {action} is the right one."

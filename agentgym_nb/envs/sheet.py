@@ -31,12 +31,15 @@ _TOKEN = re.compile(r"\s*(?:(\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+)|([A-Z]+\d+(?::[A-
 OPERATORS = ["SUM", "AVERAGE", "COUNT", "MAX", "MIN", "MINUS", "PRODUCT"]
 MAX_RANGE_CELLS = 26_000  # a range in a formula spans at most the whole grid (A1:Z1000); a larger one is #REF!
 
+# %% ../../nbs/32_envs_sheet.ipynb #32668a2d
 class FormulaError(Exception):
     "A formula that cannot be computed; the message is the spreadsheet's error value."
 
+# %% ../../nbs/32_envs_sheet.ipynb #18e9afb7
 def _numbers(vals) -> list:
     return [v for v in vals if isinstance(v, (int, float)) and not isinstance(v, bool)]
 
+# %% ../../nbs/32_envs_sheet.ipynb #a9da4413
 def _apply(op:str, vals:list):
     nums = _numbers(vals)
     if op == "SUM": return sum(nums)
@@ -132,11 +135,13 @@ def render(v, fmt:str="General") -> str:
 class SheetError(Exception):
     "A refused sheet operation; the message is the tool's answer."
 
+# %% ../../nbs/32_envs_sheet.ipynb #2e838bc3
 MAX_ROWS, MAX_COLS = 1000, 26  # Google Sheets' default grid
 MAX_CELL_READS = 100_000  # cells one reading of the sheet may go through while computing its formulas
 A1 = re.compile(r"^([A-Z]{1,2})([0-9]+)$")
 _CELL_REF = re.compile(r"(?<![A-Z])([A-Z]+)(\d+)(?![\d(])")  # a cell a formula names, as the evaluator reads it
 
+# %% ../../nbs/32_envs_sheet.ipynb #5053b19e
 def cell_rc(pos) -> tuple[int, int]:
     "(row, column) of A1 position `pos`, checked against the grid."
     m = A1.match(str(pos).strip().upper()) if isinstance(pos, str) else None
@@ -145,8 +150,10 @@ def cell_rc(pos) -> tuple[int, int]:
     if not (1 <= r <= MAX_ROWS and 1 <= c <= MAX_COLS): raise SheetError(f"{pos} is outside the sheet's grid (A1:Z{MAX_ROWS})")
     return r, c
 
+# %% ../../nbs/32_envs_sheet.ipynb #b4c95eef
 def a1(r:int, c:int) -> str: return f"{get_column_letter(c)}{r}"
 
+# %% ../../nbs/32_envs_sheet.ipynb #64c8a631
 def check_formula(f:str) -> str:
     "Formula `f` when every cell it names is in the grid, else a SheetError naming the first one outside."
     for m in _CELL_REF.finditer(f.upper()):
@@ -155,6 +162,7 @@ def check_formula(f:str) -> str:
             raise SheetError(f"{m[0]} is outside the sheet's grid (A1:Z{MAX_ROWS}); a formula may only name cells in it")
     return f
 
+# %% ../../nbs/32_envs_sheet.ipynb #20ee0255
 def as_value(v):
     "A value from an agent's JSON as a cell holds it: numeric strings become numbers, '=...' stays a (checked) formula."
     if isinstance(v, (list, dict)): raise SheetError(f"a cell value must be a number or a string, not {type(v).__name__}")
@@ -164,6 +172,7 @@ def as_value(v):
         except ValueError: return v
     return v
 
+# %% ../../nbs/32_envs_sheet.ipynb #50928eff
 @dataclass
 class SheetBook:
     "A workbook and the sheet open in it, with AgentGym's sheet tools."
@@ -180,6 +189,7 @@ class SheetBook:
 def _rc(ref:str) -> tuple[int, int]:
     c, r, _, _ = range_boundaries(ref); return r, c
 
+# %% ../../nbs/32_envs_sheet.ipynb #d1a1c478
 @patch
 @contextmanager
 def reading(self:SheetBook):
@@ -189,12 +199,14 @@ def reading(self:SheetBook):
     try: yield
     finally: self._memo = None
 
+# %% ../../nbs/32_envs_sheet.ipynb #f26219dc
 @patch
 def value(self:SheetBook, ref:str):
     "The computed value of cell `ref` of the open sheet."
     if self._memo is not None: return self._value(ref, frozenset())  # inside a reading already
     with self.reading(): return self._value(ref, frozenset())
 
+# %% ../../nbs/32_envs_sheet.ipynb #17bf7bf9
 @patch
 def _value(self:SheetBook, ref:str, seen:frozenset):
     if ref in self._memo: return self._memo[ref]
@@ -216,12 +228,14 @@ def _value(self:SheetBook, ref:str, seen:frozenset):
     self._memo[ref] = out
     return out
 
+# %% ../../nbs/32_envs_sheet.ipynb #402fd777
 @patch
 def _anchor(self:SheetBook, r:int, c:int) -> tuple[int, int]:
     for m in self.ws.merged_cells.ranges:
         if m.min_row <= r <= m.max_row and m.min_col <= c <= m.max_col: return m.min_row, m.min_col
     return r, c
 
+# %% ../../nbs/32_envs_sheet.ipynb #2e6671c1
 @patch
 def shown(self:SheetBook, r:int, c:int) -> str:
     "Cell (r, c) as the sheet shows it."
@@ -230,6 +244,7 @@ def shown(self:SheetBook, r:int, c:int) -> str:
     if cell is None: return ""
     return render(self.value(a1(r, c)), cell.number_format)
 
+# %% ../../nbs/32_envs_sheet.ipynb #016e24db
 @patch
 def extent(self:SheetBook) -> tuple[int, int]:
     "(rows, columns) up to the last non-empty cell of the open sheet."
@@ -239,6 +254,7 @@ def extent(self:SheetBook) -> tuple[int, int]:
     for m in self.ws.merged_cells.ranges: rows, cols = max(rows, m.max_row), max(cols, m.max_col)
     return rows, cols
 
+# %% ../../nbs/32_envs_sheet.ipynb #a6dfe15d
 @patch
 def values(self:SheetBook, r1:int=1, c1:int=1, r2:int=None, c2:int=None) -> list:
     "The shown values of rows r1..r2 and columns c1..c2 (the whole table by default)."
@@ -249,6 +265,7 @@ def values(self:SheetBook, r1:int=1, c1:int=1, r2:int=None, c2:int=None) -> list
 # %% ../../nbs/32_envs_sheet.ipynb #ced41259
 _REF = re.compile(r"(?<![A-Z])([A-Z]{1,2})(\d+)(?::([A-Z]{1,2})(\d+))?(?![\d(])")
 
+# %% ../../nbs/32_envs_sheet.ipynb #7b7c6ec5
 def shift_refs(formula:str, # a formula, e.g. "=SUM(C2:G2)"
                axis:str, # "row" or "col"
                at:int, # the first inserted index, or the deleted index
@@ -276,11 +293,13 @@ def _int(x, name:str) -> int:
         return int(f)
     except (TypeError, ValueError): raise SheetError(f"{name} must be an integer, not {x!r}")
 
+# %% ../../nbs/32_envs_sheet.ipynb #f21d3094
 def _grid2d(values_list, name="values_list") -> list:
     if not (isinstance(values_list, list) and values_list and all(isinstance(r, list) for r in values_list)):
         raise SheetError(f"The {name} needs to be a 2D list, please check your parameter")
     return [[as_value(v) for v in r] for r in values_list]
 
+# %% ../../nbs/32_envs_sheet.ipynb #51f182f7
 @patch
 def _restructure(self:SheetBook, axis:str, at:int, n:int, apply):
     "Run openpyxl's row/column insert or delete `apply`, moving formulas and merges along."
@@ -305,6 +324,7 @@ def open_sheet(self:SheetBook, name):
     self.ws = self.wb[name]
     return f"<Worksheet {name!r} id:{self.wb.sheetnames.index(name)}>"
 
+# %% ../../nbs/32_envs_sheet.ipynb #81e0ff76
 @patch
 def del_sheet(self:SheetBook, name):
     if name not in self.wb.sheetnames: raise SheetError(f"WorksheetNotFound({name!r})")
@@ -313,6 +333,7 @@ def del_sheet(self:SheetBook, name):
     self.wb.remove(self.wb[name])
     return f"You have deleted sheet {name} successfully"
 
+# %% ../../nbs/32_envs_sheet.ipynb #a731aff1
 @patch
 def freeze_data(self:SheetBook, dimension, num):
     ws, num = self._need(), _int(num, "num")
@@ -323,6 +344,7 @@ def freeze_data(self:SheetBook, dimension, num):
     ws.freeze_panes = None if rows == cols == 0 else a1(rows + 1, cols + 1)
     return f"You have successfully freeze the {dimension} {num}"
 
+# %% ../../nbs/32_envs_sheet.ipynb #45dc2aab
 @patch
 def frozen(self:SheetBook) -> tuple[int, int]:
     "(rows, columns) frozen on the open sheet."
@@ -330,6 +352,7 @@ def frozen(self:SheetBook) -> tuple[int, int]:
     if not fp: return 0, 0
     r, c = cell_rc(fp); return r - 1, c - 1
 
+# %% ../../nbs/32_envs_sheet.ipynb #c8d77a36
 @patch
 def get_A1_annotation(self:SheetBook, row, col):
     self._need(); r, c = _int(row, "row"), _int(col, "col")
@@ -347,6 +370,7 @@ def insert_rows(self:SheetBook, values_list, row_idx=1):
         for j, v in enumerate(row[:MAX_COLS]): ws.cell(at + i, j + 1, v)
     return self.values()
 
+# %% ../../nbs/32_envs_sheet.ipynb #4ba4b3d7
 @patch
 def insert_cols(self:SheetBook, values_list, col_idx=1):
     ws, vals, at = self._need(), _grid2d(values_list), _int(col_idx, "col_idx")
@@ -357,6 +381,7 @@ def insert_cols(self:SheetBook, values_list, col_idx=1):
         for i, v in enumerate(col[:MAX_ROWS]): ws.cell(i + 1, at + j, v)
     return self.values()
 
+# %% ../../nbs/32_envs_sheet.ipynb #67bd01b5
 @patch
 def delete_batch_data(self:SheetBook, dimension, index_list):
     ws = self._need()
@@ -380,12 +405,14 @@ def _write(self:SheetBook, r:int, c:int, v):
     if self._anchor(r, c) != (r, c): raise SheetError(f"{a1(r, c)} is inside a merged range; write to its top-left cell")
     self.ws.cell(r, c).value = v.upper() if isinstance(v, str) and v.startswith("=") else v
 
+# %% ../../nbs/32_envs_sheet.ipynb #78ebf09c
 @patch
 def update_cell(self:SheetBook, position, value):
     self._need(); r, c = cell_rc(position)
     self._write(r, c, as_value(value))
     return self.values()
 
+# %% ../../nbs/32_envs_sheet.ipynb #223f3263
 def _formula(operator, start_position, end_position, position_list) -> str:
     if operator not in OPERATORS: raise SheetError(f"the operator should be one of the {OPERATORS}")
     if position_list is None:
@@ -395,12 +422,14 @@ def _formula(operator, start_position, end_position, position_list) -> str:
     for p in position_list: cell_rc(p)
     return f"={operator}({','.join(p.upper() for p in position_list)})"
 
+# %% ../../nbs/32_envs_sheet.ipynb #dc067cc4
 @patch
 def update_cell_by_formula(self:SheetBook, start_position="B1", end_position="D2", position_list=None, result_position="G2", operator=""):
     self._need(); r, c = cell_rc(result_position)
     self._write(r, c, _formula(operator, start_position, end_position, position_list))
     return self.values()
 
+# %% ../../nbs/32_envs_sheet.ipynb #1ca7a98d
 @patch
 def update_range(self:SheetBook, start_position, end_position, values_list):
     self._need(); vals = _grid2d(values_list)
@@ -419,6 +448,7 @@ def _sort_key(v):
     if isinstance(v, (int, float)) and not isinstance(v, bool): return (0, v, "")
     return (1, 0, str(v).lower())
 
+# %% ../../nbs/32_envs_sheet.ipynb #64524908
 @patch
 def sort_sheet_by_col(self:SheetBook, col_num, order):
     ws, col = self._need(), _int(col_num, "col_num")
@@ -442,6 +472,7 @@ def sort_sheet_by_col(self:SheetBook, col_num, order):
             cell.row = new_r; ws._cells[(new_r, c)] = cell
     return self.values()
 
+# %% ../../nbs/32_envs_sheet.ipynb #b07f35c3
 @patch
 def merge_cells(self:SheetBook, start_position, end_position):
     ws = self._need(); (r1, c1), (r2, c2) = cell_rc(start_position), cell_rc(end_position)
@@ -451,6 +482,7 @@ def merge_cells(self:SheetBook, start_position, end_position):
     ws.merge_cells(start_row=r1, start_column=c1, end_row=r2, end_column=c2)
     return self.values()
 
+# %% ../../nbs/32_envs_sheet.ipynb #4f6b5612
 @patch
 def update_note(self:SheetBook, position, content):
     ws = self._need(); r, c = cell_rc(position)
@@ -458,6 +490,7 @@ def update_note(self:SheetBook, position, content):
     ws.cell(r, c).comment = Comment(str(content), "agent") if str(content) else None
     return f"Updated! the {a1(r, c)}'s note is {self.get_note(position)}"
 
+# %% ../../nbs/32_envs_sheet.ipynb #e26c7179
 @patch
 def get_note(self:SheetBook, position):
     ws = self._need(); r, c = cell_rc(position)
@@ -468,16 +501,19 @@ def get_note(self:SheetBook, position):
 @patch
 def get_all_values(self:SheetBook): return self.values()
 
+# %% ../../nbs/32_envs_sheet.ipynb #fcd9cbf5
 @patch
 def get_range_values(self:SheetBook, start_position, end_position):
     self._need(); (r1, c1), (r2, c2) = cell_rc(start_position), cell_rc(end_position)
     if r2 < r1 or c2 < c1: raise SheetError(f"{start_position}:{end_position} is not a range from top-left to bottom-right")
     return self.values(r1, c1, r2, c2)
 
+# %% ../../nbs/32_envs_sheet.ipynb #d4b80fbb
 @patch
 def get_cell_value(self:SheetBook, position):
     self._need(); r, c = cell_rc(position); return self.shown(r, c)
 
+# %% ../../nbs/32_envs_sheet.ipynb #ba894dc9
 @patch
 def get_value_by_formula(self:SheetBook, start_position="B1", end_position="D2", position_list=None, operator=""):
     self._need(); f = _formula(operator, start_position, end_position, position_list)
@@ -490,9 +526,11 @@ def get_value_by_formula(self:SheetBook, start_position="B1", end_position="D2",
         try: return render(evaluate(f, lookup, self._size))
         except FormulaError as e: return str(e)
 
+# %% ../../nbs/32_envs_sheet.ipynb #bb87cdf9
 FILTER_TIME_S = 0.5  # filter_cells' regular expression may search the sheet this long
 MAX_QUERY_CHARS = 500  # and be this long
 
+# %% ../../nbs/32_envs_sheet.ipynb #56389d8b
 @patch
 def filter_cells(self:SheetBook, query, in_row=None, in_column=None):
     self._need(); query = str(query)
@@ -508,23 +546,30 @@ def filter_cells(self:SheetBook, query, in_row=None, in_column=None):
         with self.reading(): return [a1(r, c) for r in rs for c in cs if hit(self.shown(r, c))]
     except TimeoutError: raise SheetError(f"the query took over {FILTER_TIME_S:g} s to search the sheet; use a simpler regular expression") from None
 
+# %% ../../nbs/32_envs_sheet.ipynb #bbfe854b
 @patch
 def finish(self:SheetBook): return self.values()
 
 # %% ../../nbs/32_envs_sheet.ipynb #b945473f
 SHEET_SEED = 20240612  # seeds every item's workbook and goal
+
+# %% ../../nbs/32_envs_sheet.ipynb #178b16ea
 PRODUCTS = [("beef", "Meat", 8.5), ("pork", "Meat", 3.2), ("chicken", "Meat", 9.7), ("lamb", "Meat", 6.1), ("duck", "Meat", 14.3),
             ("fish", "Seafood", 2.8), ("shrimp", "Seafood", 5.4), ("salmon", "Seafood", 12.7), ("crab", "Seafood", 15.9),
             ("apple", "Fruits", 1.2), ("banana", "Fruits", 0.5), ("orange", "Fruits", 0.8), ("grape", "Fruits", 2.6), ("mango", "Fruits", 1.9),
             ("carrot", "Vegetables", 0.4), ("potato", "Vegetables", 0.3), ("tomato", "Vegetables", 0.9), ("onion", "Vegetables", 0.6),
             ("broccoli", "Vegetables", 1.4), ("milk", "Dairy", 1.1), ("cheese", "Dairy", 6.8), ("yogurt", "Dairy", 0.9), ("butter", "Dairy", 3.5),
             ("bread", "Bakery", 2.2), ("bagel", "Bakery", 1.3), ("croissant", "Bakery", 1.8), ("muffin", "Bakery", 2.1)]
+
+# %% ../../nbs/32_envs_sheet.ipynb #1e39f3d8
 FIRST_NAMES = ["Alice", "Bob", "Catherine", "David", "Emma", "Frank", "Grace", "Hugo", "Ivy", "Jack", "Katie", "Leo", "Mandy",
                "Nelson", "Olivia", "Peter", "Quinn", "Rosa", "Samuel", "Tina", "Umar", "Vera", "William", "Xavier", "Yara", "Zoe",
                "Andrew", "Chloe", "Ethan", "Isabella", "Lucas", "Sophia", "Michael", "Jessica", "Daniel", "Laura"]
 LAST_NAMES = ["Smith", "Johnson", "Brown", "Garcia", "Martin", "Lee", "Harris", "Clark", "Lewis", "Walker", "Young", "King", "Wright", "Scott"]
 SUBJECTS = ["Math", "English", "Physics", "Chemistry", "Biology"]
 DEPARTMENTS = ["Sales", "Marketing", "Finance", "Engineering", "Support", "HR"]
+
+# %% ../../nbs/32_envs_sheet.ipynb #56d353eb
 TABLES = {  # kind -> (header, number formats per column)
     "products": (["Product", "Category", "Price", "Quantity", "Discount", "Location", "Product Rating"],
                  ["General", "General", "0.00", "General", "0.00", "General", "0.0"]),
@@ -532,6 +577,7 @@ TABLES = {  # kind -> (header, number formats per column)
     "staff": (["Name", "Department", "Salary", "Years", "Rating"], ["General", "General", "General", "General", "0.0"]),
 }
 
+# %% ../../nbs/32_envs_sheet.ipynb #71230d39
 def table_rows(kind:str, rng:random.Random) -> list:
     "Data rows of a new table of `kind`."
     n = rng.randint(7, 11)
@@ -543,6 +589,7 @@ def table_rows(kind:str, rng:random.Random) -> list:
     names = [f"{f} {l}" for f, l in zip(rng.sample(FIRST_NAMES, n), rng.choices(LAST_NAMES, k=n))]
     return [[name, rng.choice(DEPARTMENTS), rng.randrange(3000, 12000, 50), rng.randint(0, 25), round(rng.uniform(2.0, 5.0), 1)] for name in names]
 
+# %% ../../nbs/32_envs_sheet.ipynb #8c359d00
 def add_table(wb:Workbook, title:str, kind:str, rows:list):
     "A new sheet `title` in `wb` holding the header of `kind` and `rows`, with the column formats."
     ws = wb.create_sheet(title)
@@ -563,23 +610,32 @@ class SheetGoal:
     check_frozen: bool = False  # the goal asks to freeze rows
     template: str = ""
 
+# %% ../../nbs/32_envs_sheet.ipynb #34c6e34b
 NUMERIC = {"products": [3, 4, 7], "students": [3, 4, 5, 6, 7], "staff": [3, 4, 5]}  # sortable columns
 TITLES = {"products": "Product Inventory", "students": "Student Scores", "staff": "Staff Records"}
 
+# %% ../../nbs/32_envs_sheet.ipynb #c0caecac
 def _col(kind, c): return TABLES[kind][0][c - 1]
+
+# %% ../../nbs/32_envs_sheet.ipynb #aa1d0767
 def _freeze(): return Step("The header must stay on top, so I freeze the first row before sorting.", "freeze_data", {"dimension": "rows", "num": 1})
+
+# %% ../../nbs/32_envs_sheet.ipynb #2f5ddbf3
 def _sort(kind, c, order):
     return Step(f"\"{_col(kind, c)}\" is column {c}; I sort by it in {'descending' if order == 'des' else 'ascending'} order.", "sort_sheet_by_col", {"col_num": c, "order": order})
 
+# %% ../../nbs/32_envs_sheet.ipynb #164b69ce
 def g_sort_desc(t, rng):
     kind = rng.choice(list(t)); s, rows = t[kind]; c = rng.choice(NUMERIC[kind])
     return SheetGoal(f'In "{s}", sort the table in descending order by "{_col(kind, c)}".', s, [_freeze(), _sort(kind, c, "des")])
 
+# %% ../../nbs/32_envs_sheet.ipynb #ade225a9
 def g_sort_asc_freeze(t, rng):
     kind = rng.choice(list(t)); s, rows = t[kind]; c = rng.choice(NUMERIC[kind])
     return SheetGoal(f'In "{s}", freeze the first row, then sort the table in ascending order by "{_col(kind, c)}".', s,
                      [_freeze(), _sort(kind, c, "asc")], check_frozen=True)
 
+# %% ../../nbs/32_envs_sheet.ipynb #036a737a
 def g_sales_update(t, rng):
     s, rows = t["products"]; sold = {r[0]: rng.randint(1, r[3] - 1) for r in rng.sample(rows, rng.randint(3, 5))}
     data = [["Product", "Today Sold"]] + [[p, str(n)] for p, n in sold.items()]
@@ -589,6 +645,7 @@ def g_sales_update(t, rng):
                      [Step(f"Quantity is column D; I subtract the sold amounts and write the whole column D2:D{len(rows) + 1} at once.",
                            "update_range", {"start_position": "D2", "end_position": f"D{len(rows) + 1}", "values_list": new})])
 
+# %% ../../nbs/32_envs_sheet.ipynb #bf16a4d5
 def g_delete_where(t, rng):
     s, rows = t["products"]
     if rng.random() < 0.5:
@@ -601,6 +658,7 @@ def g_delete_where(t, rng):
     return SheetGoal(f'Product Filtering: In "{s}", delete the products {what}.', s,
                      [Step(f"The products {what} are in rows {hit}; I delete those rows.", "delete_batch_data", {"dimension": "row", "index_list": hit})])
 
+# %% ../../nbs/32_envs_sheet.ipynb #180c2d2b
 def g_row_total(t, rng):
     s, rows = t["students"]
     steps = [Step("I add the header of the new column H first.", "update_cell", {"position": "H1", "value": "Total"})]
@@ -608,6 +666,7 @@ def g_row_total(t, rng):
                    {"start_position": f"C{r}", "end_position": f"G{r}", "result_position": f"H{r}", "operator": "SUM"}) for r in range(2, len(rows) + 2)]
     return SheetGoal(f'In "{s}", add a column "Total" after the last column and fill it with each student\'s total score over the five subjects, using formulas.', s, steps)
 
+# %% ../../nbs/32_envs_sheet.ipynb #20cb3036
 def g_subject_average(t, rng):
     s, rows = t["students"]; r = len(rows) + 2
     steps = [Step(f"Row {r} is the first empty row; I label it.", "update_cell", {"position": f"A{r}", "value": "Average"})]
@@ -616,6 +675,7 @@ def g_subject_average(t, rng):
                     "operator": "AVERAGE"}) for c in range(3, 8)]
     return SheetGoal(f'In "{s}", add a row "Average" below the table, holding the average score of each subject in its column.', s, steps)
 
+# %% ../../nbs/32_envs_sheet.ipynb #39a59593
 def g_notes_update(t, rng, wb=None):
     s, rows = t["students"]; picks = sorted(rng.sample(range(len(rows)), rng.randint(2, 3)))
     reads, writes = [], []
@@ -628,6 +688,7 @@ def g_notes_update(t, rng, wb=None):
     names = ", ".join(f'"{rows[i][0]}"' for i in picks)
     return SheetGoal(f'In "{s}", please update the data according to the notes on the cells of {names}.', s, reads + writes)
 
+# %% ../../nbs/32_envs_sheet.ipynb #db273439
 def g_add_note(t, rng):
     s, rows = t["students"]; c = rng.randrange(3, 8); top = max(r[c - 1] for r in rows)
     best = [i for i, r in enumerate(rows) if r[c - 1] == top]
@@ -637,6 +698,7 @@ def g_add_note(t, rng):
                      [Step(f"{rows[best[0]][0]} has the highest {_col('students', c)} score ({top}); the name is in A{best[0] + 2}.",
                            "update_note", {"position": f"A{best[0] + 2}", "content": note})])
 
+# %% ../../nbs/32_envs_sheet.ipynb #fe0c7753
 def g_append_rows(t, rng):
     s, rows = t["staff"]; have = {r[0] for r in rows}
     new = [r for r in table_rows("staff", rng) if r[0] not in have][:2]
@@ -645,12 +707,14 @@ def g_append_rows(t, rng):
                      [Step(f"The table ends at row {len(rows) + 1}, so I insert the records at row {len(rows) + 2}.", "insert_rows",
                            {"values_list": recs, "row_idx": len(rows) + 2})])
 
+# %% ../../nbs/32_envs_sheet.ipynb #e542e4df
 def g_title_merge(t, rng):
     kind = rng.choice(list(t)); s, rows = t[kind]; last = get_column_letter(len(TABLES[kind][0]))
     return SheetGoal(f'In "{s}", insert a title row "{TITLES[kind]}" above the table and merge the title across all {len(TABLES[kind][0])} columns of the table.', s,
                      [Step("I insert the title as a new first row.", "insert_rows", {"values_list": [[TITLES[kind]]], "row_idx": 1}),
                       Step(f"The table spans columns A to {last}; I merge A1:{last}1.", "merge_cells", {"start_position": "A1", "end_position": f"{last}1"})])
 
+# %% ../../nbs/32_envs_sheet.ipynb #2202b185
 def g_delete_empty(t, rng, wb=None):
     kind = rng.choice(list(t)); s, rows = t[kind]
     r, c = rng.randint(3, len(rows)), rng.randint(2, len(TABLES[kind][0]) - 1)
@@ -659,6 +723,7 @@ def g_delete_empty(t, rng, wb=None):
                      [Step(f"Row {r} is empty; I delete it.", "delete_batch_data", {"dimension": "row", "index_list": [r]}),
                       Step(f"Column {c} is empty; I delete it.", "delete_batch_data", {"dimension": "col", "index_list": [c]})])
 
+# %% ../../nbs/32_envs_sheet.ipynb #d5039967
 def g_rank_column(t, rng):
     s, rows = t["students"]; c = rng.randrange(3, 8); subj = _col("students", c)
     return SheetGoal(f'In "{s}", rank the students by {subj} score: sort the table in descending order by "{subj}", then add a column '
@@ -667,12 +732,14 @@ def g_rank_column(t, rng):
                       Step(f"After sorting, the rank is the row order; I write the header and ranks into H1:H{len(rows) + 1}.", "update_range",
                            {"start_position": "H1", "end_position": f"H{len(rows) + 1}", "values_list": [[f"{subj}_Rank"]] + [[i] for i in range(1, len(rows) + 1)]})])
 
+# %% ../../nbs/32_envs_sheet.ipynb #3e261699
 def g_price_increase(t, rng):
     s, rows = t["products"]; cat = rng.choice(sorted({r[1] for r in rows})); p = rng.choice([5, 10, 15, 20])
     steps = [Step(f"{r[0]} ({cat}) costs {r[2]:.2f}; {p}% more is {round(r[2] * (1 + p / 100), 2):.2f}.", "update_cell",
                   {"position": f"C{i + 2}", "value": round(r[2] * (1 + p / 100), 2)}) for i, r in enumerate(rows) if r[1] == cat]
     return SheetGoal(f'Product Promotion: In "{s}", increase the price of every product in the "{cat}" category by {p}%, rounded to cents.', s, steps)
 
+# %% ../../nbs/32_envs_sheet.ipynb #11b56f8f
 SHEET_TEMPLATES = [g_sort_desc, g_sort_asc_freeze, g_sales_update, g_delete_where, g_row_total, g_subject_average, g_notes_update,
                    g_add_note, g_append_rows, g_title_merge, g_delete_empty, g_rank_column, g_price_increase]
 
@@ -691,11 +758,13 @@ def make_book(item:int) -> tuple[Workbook, SheetGoal]:
             goal.template = template.__name__
             return wb, goal
 
+# %% ../../nbs/32_envs_sheet.ipynb #5a8b8848
 def open_steps(goal:SheetGoal) -> list:
     "The expert's first two steps: open the goal's sheet, read it."
     return [Step(f'I will complete the goal in "{goal.sheet}", so I open it.', "open_sheet", {"name": goal.sheet}),
             Step(f'I check the content of "{goal.sheet}" first.', "get_all_values", {})]
 
+# %% ../../nbs/32_envs_sheet.ipynb #5f342310
 def expected_book(item:int) -> SheetBook:
     "Item `item`'s workbook after the expert's steps, with the goal's sheet open: the expected final state."
     wb, goal = make_book(item); book = SheetBook(wb)
@@ -712,28 +781,33 @@ def sheet_state(book:SheetBook, name:str) -> dict|None:
     return {"values": values, "merges": sorted(m.coord for m in ws.merged_cells.ranges),
             "notes": sorted((c.coordinate, c.comment.text) for c in ws._cells.values() if c.comment), "frozen": b.frozen()}
 
+# %% ../../nbs/32_envs_sheet.ipynb #8d4c0fe2
 @lru_cache(maxsize=4096)
 def expected_state(item:int) -> dict:
     "The judged state of item `item`'s goal sheet once solved (cached: every episode of the item needs it)."
     book = expected_book(item)
     return sheet_state(book, book.ws.title)
 
+# %% ../../nbs/32_envs_sheet.ipynb #95d6de2a
 def same_cell(a:str, b:str) -> bool:
     if a == b: return True
     try: return abs(float(a) - float(b)) <= 1e-6
     except ValueError: return False
 
+# %% ../../nbs/32_envs_sheet.ipynb #0d870ce0
 def cells_agree(got:list, want:list) -> tuple[int, int]:
     "(agreeing cells, cells) over the union of the two grids' extents."
     rows, cols = max(len(got), len(want)), max([len(r) for r in got + want] or [0])
     cell = lambda g, r, c: g[r][c] if r < len(g) and c < len(g[r]) else ""
     return sum(same_cell(cell(got, r, c), cell(want, r, c)) for r in range(rows) for c in range(cols)), rows * cols
 
+# %% ../../nbs/32_envs_sheet.ipynb #4e0de132
 def sheet_solved(got:dict|None, want:dict, check_frozen:bool=False) -> bool:
     if got is None: return False
     ok, n = cells_agree(got["values"], want["values"])
     return ok == n and got["merges"] == want["merges"] and got["notes"] == want["notes"] and (not check_frozen or got["frozen"] == want["frozen"])
 
+# %% ../../nbs/32_envs_sheet.ipynb #94d8aacb
 def sheet_progress(got:dict|None, want:dict) -> float:
     if got is None: return 0.0
     ok, n = cells_agree(got["values"], want["values"])
@@ -749,6 +823,8 @@ Here are some common senses you may need:
 4.freeze the first row before sort col
 
 Please first open the sheet! Check the sheet content by get_all_values first! If you are finished, you will call "finish" action."""
+
+# %% ../../nbs/32_envs_sheet.ipynb #cef9e808
 _EXAMPLE = """\
 Goal: "Sheet90" saves the clothing inventory information, please delete items with price changed by more than 25%, update the price of other items.
 Thought: I will complete the goal in "Sheet90".
@@ -779,9 +855,12 @@ Thought: After I check the result, it seems update successfully. we could call "
 
 Action: finish with Action Input: {}
 Observation: [['Category', 'Brand', 'Size', 'Price', 'Stock', 'Price Update'], ['T-shirt', 'Nike', 'M', '30.00', '100', '0.2'], ['Jeans', "Levi's", '32', '53.10', '150', '-0.1']]"""
+
+# %% ../../nbs/32_envs_sheet.ipynb #e9d5baa8
 _EDITED = "- result (Type: object): The updated worksheet data or an error message."
 _OPS = "The operator to be applied on selected cells. Choose one from ['SUM', 'AVERAGE', 'COUNT', 'MAX', 'MIN', 'MINUS', 'PRODUCT']."
 
+# %% ../../nbs/32_envs_sheet.ipynb #e734258b
 @register
 class SheetEnv(ToolEnv):
     "AgentGym's Sheet: edit a sheet of a local workbook with spreadsheet tools until it is what the goal asks."
@@ -804,39 +883,47 @@ class SheetEnv(ToolEnv):
 @tool("Open a sheet by name", returns="- result (Type: object): The opened worksheet object or an error message.", name="The name of the sheet to open.")
 def open_sheet(self:SheetEnv, name:str): return self._run("open_sheet", name)
 
+# %% ../../nbs/32_envs_sheet.ipynb #b4d28d22
 @patch
 @tool("Deletes the specified sheet.", returns="- result (Type: object): Whether the operation was successful.", name="The name of the sheet to be deleted.")
 def del_sheet(self:SheetEnv, name:str): return self._run("del_sheet", name)
 
+# %% ../../nbs/32_envs_sheet.ipynb #e2ddaa44
 @patch
 @tool("Freeze rows and/or columns on the worksheet", returns="- result (Type: object): Whether the operation was successful.",
       dimension="The dimension to freeze, either 'rows' or 'columns'", num="Number of rows/cols to freeze.")
 def freeze_data(self:SheetEnv, dimension:str, num:int): return self._run("freeze_data", dimension, num)
 
+# %% ../../nbs/32_envs_sheet.ipynb #02b347a2
 @patch
 @tool("Translate the cell position (row,col) into A1 annotation", returns="- result (Type: string): The A1 notation of the cell or an error message.",
       row="Row index.", col="Column index.")
 def get_A1_annotation(self:SheetEnv, row:int, col:int): return self._run("get_A1_annotation", row, col)
 
+# %% ../../nbs/32_envs_sheet.ipynb #ae38e1e2
 @patch
 @tool("Insert columns into sheet at specified column index", returns="- result (Type: object): The updated worksheet data or an error message.",
       values_list="A list of lists, each list containing one column's values, which can be expressions", col_idx="Start column to update. Defaults to 1.")
 def insert_cols(self:SheetEnv, values_list:list, col_idx:int=1): return self._run("insert_cols", values_list, col_idx)
 
+# %% ../../nbs/32_envs_sheet.ipynb #6450f349
 @patch
 @tool("Insert rows into sheet at specified row index", returns=_EDITED,
       values_list="A list of lists, each list containing one row's values, which can be expressions", row_idx="Start row to update. Defaults to 1.")
 def insert_rows(self:SheetEnv, values_list:list, row_idx:int=1): return self._run("insert_rows", values_list, row_idx)
 
+# %% ../../nbs/32_envs_sheet.ipynb #0b3f0e38
 @patch
 @tool("Delete a batch of data in the sheet", returns=_EDITED, dimension="The dimension to delete, either 'row' or 'col'.",
       index_list="List of the indexes of rows/cols for deletion.")
 def delete_batch_data(self:SheetEnv, dimension:str, index_list:list): return self._run("delete_batch_data", dimension, index_list)
 
+# %% ../../nbs/32_envs_sheet.ipynb #8238990a
 @patch
 @tool("Update the value of the cell", returns=_EDITED, position="A1 notation of the cell position.", value="The value to set.")
 def update_cell(self:SheetEnv, position:str, value:str|float): return self._run("update_cell", position, value)
 
+# %% ../../nbs/32_envs_sheet.ipynb #c18233fe
 @patch
 @tool("Update the value of the target cell by applying formulas on some specified cells. Note: Either specify position_list or start_position and end_position.",
       returns=_EDITED, start_position="The starting position of the range. Default: 'B1'.", end_position="The ending position of the range. Default: 'D2'.",
@@ -845,38 +932,46 @@ def update_cell(self:SheetEnv, position:str, value:str|float): return self._run(
 def update_cell_by_formula(self:SheetEnv, start_position:str="B1", end_position:str="D2", position_list:list=None, result_position:str="G2", operator:str=""):
     return self._run("update_cell_by_formula", start_position, end_position, position_list, result_position, operator)
 
+# %% ../../nbs/32_envs_sheet.ipynb #30b063bd
 @patch
 @tool("Update a range of the cells from a list", returns=_EDITED, start_position="A1 notation of the start cell.", end_position="A1 notation of the end cell.",
       values_list="List of values to be inserted, which can be expressions")
 def update_range(self:SheetEnv, start_position:str, end_position:str, values_list:list): return self._run("update_range", start_position, end_position, values_list)
 
+# %% ../../nbs/32_envs_sheet.ipynb #3ed54c43
 @patch
 @tool("Sorts the current sheet using given sort orders", returns=_EDITED, col_num="The index of the sort column.", order="The sort order. Possible values are 'asc' or 'des'.")
 def sort_sheet_by_col(self:SheetEnv, col_num:int, order:str): return self._run("sort_sheet_by_col", col_num, order)
 
+# %% ../../nbs/32_envs_sheet.ipynb #958586f6
 @patch
 @tool("Merge cells in sheet", returns=_EDITED, start_position="Starting cell position(top left) in A1 annotation.",
       end_position="Ending cell position(bottom right) in A1 annotation.")
 def merge_cells(self:SheetEnv, start_position:str, end_position:str): return self._run("merge_cells", start_position, end_position)
 
+# %% ../../nbs/32_envs_sheet.ipynb #b2e10352
 @patch
 @tool("Update a note in a certain cell", returns="- result (Type: string): The updated note or an error message.",
       position="cell position in A1 annotation.", content="The text note to insert.")
 def update_note(self:SheetEnv, position:str, content:str): return self._run("update_note", position, content)
 
+# %% ../../nbs/32_envs_sheet.ipynb #14237680
 @patch
 @tool("Display all cell values in current sheet", returns="- result (Type: array[array[Any]]): Return all cell values or an error message.")
 def get_all_values(self:SheetEnv): return self._run("get_all_values")
 
+# %% ../../nbs/32_envs_sheet.ipynb #bc6b10a3
 @patch
 @tool("Returns a list of cell data from a specified range.", returns="- result (Type: array[array[Any]]): List of cell data from the specified range or an error message.",
       start_position="Starting cell position in A1 annotation.", end_position="Ending cell position in A1 annotation.")
 def get_range_values(self:SheetEnv, start_position:str, end_position:str): return self._run("get_range_values", start_position, end_position)
 
+# %% ../../nbs/32_envs_sheet.ipynb #ddc232a5
 @patch
 @tool("Get the value of a specific cell", returns="- result : Cell value or an error message.", position="Cell position in A1 annotation.")
 def get_cell_value(self:SheetEnv, position:str): return self._run("get_cell_value", position)
 
+# %% ../../nbs/32_envs_sheet.ipynb #b15cfdd1
 @patch
 @tool("Calculate a value applying formulas on specified cells. Note: Either specify position_list or start_position and end_position.",
       returns="- result (Type: string): Calculated result or an error message.", start_position="The starting position of the range. Default: 'B1'.",
@@ -884,12 +979,14 @@ def get_cell_value(self:SheetEnv, position:str): return self._run("get_cell_valu
 def get_value_by_formula(self:SheetEnv, start_position:str="B1", end_position:str="D2", position_list:list=None, operator:str=""):
     return self._run("get_value_by_formula", start_position, end_position, position_list, operator)
 
+# %% ../../nbs/32_envs_sheet.ipynb #21106ead
 @patch
 @tool("Find all cells matching the query, return all cells' position.", returns="- result (Type: array[string]): List of cell addresses that match the query or an error message.",
       query="A string to match or compiled regular expression.", in_row="Row number to scope the search. Default is all rows",
       in_column="Column number to scope the search. Default is all columns")
 def filter_cells(self:SheetEnv, query:str, in_row:int=None, in_column:int=None): return self._run("filter_cells", query, in_row, in_column)
 
+# %% ../../nbs/32_envs_sheet.ipynb #72b05afd
 @patch
 @tool("Get the note at the certain cell, or return empty string if the cell does not have a note.", returns="- result (Type: string): Note content or an error message.",
       position="Cell position in A1 annotation.")
@@ -903,6 +1000,7 @@ def _task(self:SheetEnv, item:int) -> ToolTask:
     plan = open_steps(self.goal) + self.goal.steps + [Step("The sheet now is as the goal asks, so I finish.", "finish", {})]
     return ToolTask(self.goal.text, None, [], plan, kind=self.goal.template)
 
+# %% ../../nbs/32_envs_sheet.ipynb #4fb0fd50
 @patch
 def _step(self:SheetEnv, parsed:tuple) -> tuple[str, float, bool]:
     spec, args = parsed
@@ -914,13 +1012,16 @@ def _step(self:SheetEnv, parsed:tuple) -> tuple[str, float, bool]:
     self.score = 1.0 if self.success else max(self.score, self.progress())
     return f"Observation: {self.render_result(result)}\nGive me one action.", float(self.success), True
 
+# %% ../../nbs/32_envs_sheet.ipynb #170d9142
 @patch
 def finished(self:SheetEnv, answer=None) -> bool:
     return sheet_solved(sheet_state(self.book, self.goal.sheet), self.want, self.goal.check_frozen)
 
+# %% ../../nbs/32_envs_sheet.ipynb #cfeaea4b
 @patch
 def progress(self:SheetEnv) -> float: return sheet_progress(sheet_state(self.book, self.goal.sheet), self.want)
 
+# %% ../../nbs/32_envs_sheet.ipynb #c48f2100
 @patch
 def random_action(self:SheetEnv, rng) -> str:
     "A read that changes nothing: all values, one cell, or one note of the goal's sheet (opening it if none is open)."

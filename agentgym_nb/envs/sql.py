@@ -50,10 +50,12 @@ class Domain:
     fill: callable  # fill(fake, rng) -> {table: [row tuples]}, in the DDL's column order
     templates: list  # the question templates over this schema
 
+# %% ../../nbs/27_envs_sql.ipynb #038a3843
 def _day(rng, start:date, end:date) -> date:
     "A day drawn uniformly in [start, end]."
     return start + timedelta(days=rng.randrange((end - start).days + 1))
 
+# %% ../../nbs/27_envs_sql.ipynb #b9503c69
 def _pool(fn, n:int) -> list:
     "`n` distinct values of `fn()` (e.g. city names), in the order first drawn."
     out = []
@@ -62,6 +64,7 @@ def _pool(fn, n:int) -> list:
         if v not in out: out.append(v)
     return out
 
+# %% ../../nbs/27_envs_sql.ipynb #5b78d32c
 def _money(x:float) -> str:
     "Money as dirty text, the way BIRD stores it: 1299.9 -> '$1,299.90'."
     return f"${x:,.2f}"
@@ -75,14 +78,21 @@ CREATE TABLE orders (order_id INTEGER PRIMARY KEY, customer_id INTEGER REFERENCE
 CREATE TABLE order_items (order_id INTEGER REFERENCES orders(order_id), product_id INTEGER REFERENCES products(product_id),
   quantity INTEGER, discount REAL, PRIMARY KEY (order_id, product_id));
 """
+
+# %% ../../nbs/27_envs_sql.ipynb #14f5bfcf
 RETAIL_CATEGORIES = ["Electronics", "Home", "Garden", "Toys", "Sports", "Beauty", "Books", "Grocery"]
+
+# %% ../../nbs/27_envs_sql.ipynb #638f4f2f
 RETAIL_NOUNS = {"Electronics": ["Headphones", "Charger", "Speaker", "Webcam"], "Home": ["Lamp", "Blanket", "Mug", "Clock"],
                 "Garden": ["Hose", "Planter", "Shovel", "Seeds"], "Toys": ["Puzzle", "Robot", "Kite", "Blocks"],
                 "Sports": ["Yoga Mat", "Dumbbell", "Ball", "Racket"], "Beauty": ["Lotion", "Shampoo", "Perfume", "Brush"],
                 "Books": ["Novel", "Cookbook", "Atlas", "Journal"], "Grocery": ["Coffee", "Tea", "Honey", "Pasta"]}
+
+# %% ../../nbs/27_envs_sql.ipynb #500083b4
 STATUS_SPELLINGS = {"shipped": ["Shipped", "shipped", "SHIPPED"], "pending": ["Pending", "pending", "PENDING"],
                     "cancelled": ["Cancelled", "cancelled", "CANCELLED"]}
 
+# %% ../../nbs/27_envs_sql.ipynb #0b373dab
 def fill_retail(fake, rng) -> dict:
     "Rows of the retail database."
     places = [(fake.city(), fake.state_abbr()) for _ in range(12)]
@@ -118,8 +128,11 @@ CREATE TABLE students (student_id INTEGER PRIMARY KEY, school_id INTEGER REFEREN
 CREATE TABLE exam_scores (student_id INTEGER REFERENCES students(student_id), subject TEXT, exam_year INTEGER, score REAL,
   PRIMARY KEY (student_id, subject, exam_year));
 """
+
+# %% ../../nbs/27_envs_sql.ipynb #6f10191f
 SUBJECTS = ["Math", "English", "Science", "History"]
 
+# %% ../../nbs/27_envs_sql.ipynb #082254f0
 def fill_schools(fake, rng) -> dict:
     "Rows of the schools database."
     counties = _pool(lambda: fake.last_name(), 6)
@@ -159,8 +172,11 @@ CREATE TABLE matches (match_id INTEGER PRIMARY KEY, season INTEGER, match_date T
 CREATE TABLE player_stats (match_id INTEGER REFERENCES matches(match_id), player_id INTEGER REFERENCES players(player_id),
   points INTEGER, rebounds INTEGER, assists INTEGER, minutes INTEGER, PRIMARY KEY (match_id, player_id));
 """
+
+# %% ../../nbs/27_envs_sql.ipynb #82eb7866
 TEAM_NAMES = ["Hawks", "Comets", "Wolves", "Pirates", "Titans", "Rockets", "Owls", "Bears", "Falcons", "Storm", "Kings", "Foxes"]
 
+# %% ../../nbs/27_envs_sql.ipynb #238cfedd
 def fill_sports(fake, rng) -> dict:
     "Rows of the sports database."
     cities = _pool(fake.city, 12)
@@ -203,9 +219,12 @@ CREATE TABLE transactions (trans_id INTEGER PRIMARY KEY, account_id INTEGER REFE
 CREATE TABLE loans (loan_id INTEGER PRIMARY KEY, account_id INTEGER REFERENCES accounts(account_id), loan_date TEXT,
   amount INTEGER, duration INTEGER, status TEXT);
 """
+
+# %% ../../nbs/27_envs_sql.ipynb #504d02f5
 FREQUENCIES = {"MONTHLY": "monthly statements", "WEEKLY": "weekly statements", "AFTER_TXN": "a statement after every transaction"}
 LOAN_STATUS = {"A": "finished without problems", "B": "finished but unpaid", "C": "running and in order", "D": "running and in debt"}
 
+# %% ../../nbs/27_envs_sql.ipynb #a2c83b68
 def fill_finance(fake, rng) -> dict:
     "Rows of the finance database."
     districts = _pool(fake.city, 10)
@@ -240,9 +259,12 @@ CREATE TABLE credits (movie_id INTEGER REFERENCES movies(movie_id), person_id IN
 CREATE TABLE ratings (rating_id INTEGER PRIMARY KEY, movie_id INTEGER REFERENCES movies(movie_id), user_id INTEGER,
   stars INTEGER, rated_at TEXT);
 """
+
+# %% ../../nbs/27_envs_sql.ipynb #5f2bc117
 GENRES = ["Drama", "Comedy", "Thriller", "Horror", "Romance", "Animation", "Documentary", "Science Fiction"]
 LANGUAGES = {"en": "English", "fr": "French", "es": "Spanish", "ja": "Japanese", "ko": "Korean", "de": "German"}
 
+# %% ../../nbs/27_envs_sql.ipynb #ae5ff621
 def fill_movies(fake, rng) -> dict:
     "Rows of the movies database."
     titles = _pool(lambda: fake.catch_phrase().split()[-1].title() + " " + rng.choice(
@@ -281,8 +303,10 @@ class Template:
     sql: str  # the gold query, one line, with {blanks}
     params: tuple = ()  # ("name1,name2", "SELECT value1, value2 FROM ...") pairs
 
+# %% ../../nbs/27_envs_sql.ipynb #e554fdf2
 def T(difficulty, question, evidence, sql, *params): return Template(difficulty, question, evidence, sql, tuple(params))
 
+# %% ../../nbs/27_envs_sql.ipynb #16fc5dac
 def sql_literal(v) -> str:
     "`v` written as an SQL literal: 'O''Brien', 42, 3.5, NULL."
     if v is None: return "NULL"
@@ -291,6 +315,8 @@ def sql_literal(v) -> str:
 
 # %% ../../nbs/27_envs_sql.ipynb #7efb54e0
 YEAR = "strftime('%Y', {col}) = '{{year}}'"
+
+# %% ../../nbs/27_envs_sql.ipynb #454074e8
 RETAIL_TEMPLATES = [
     T("simple", "How many customers live in {city}?", "live in {city} refers to city = '{city}'",
       "SELECT COUNT(customer_id) FROM customers WHERE city = {city}", ("city", "SELECT DISTINCT city FROM customers")),
@@ -609,11 +635,13 @@ class Question:
     difficulty: str  # "simple", "moderate", "challenging" (BIRD's levels; "" when unknown)
     match: str = "multiset"  # how results compare: "multiset", "list" (the question asks for an order) or "set" (BIRD's own rule)
 
+# %% ../../nbs/27_envs_sql.ipynb #45b11bac
 def instantiate(t:Template, values:dict) -> tuple[str, str, str]:
     "The (question, evidence, gold SQL) of template `t` with its blanks filled from `values`."
     lit = {k: sql_literal(v) for k, v in values.items()}
     return t.question.format(**values), t.evidence.format(**values), t.sql.format(**lit)
 
+# %% ../../nbs/27_envs_sql.ipynb #5573a113
 def draw_values(t:Template, con, rng) -> dict:
     "Values for `t`'s blanks: one row of each of its value queries, drawn with `rng`."
     values = {}
@@ -631,6 +659,7 @@ def top_level_order(sql:str) -> tuple[list, int|None]:
     n = limit.expression if limit is not None else None
     return keys, (int(n.this) if isinstance(n, exp.Literal) and n.is_int else None)
 
+# %% ../../nbs/27_envs_sql.ipynb #183d0ef5
 def has_tie_at_cut(con, sql:str) -> bool:
     "Whether `sql`'s ORDER BY ... LIMIT k leaves out a row that ties with its k-th row."
     keys, k = top_level_order(sql)
@@ -640,6 +669,7 @@ def has_tie_at_cut(con, sql:str) -> bool:
     rows = con.execute(probe).fetchall()
     return len(rows) > k and rows[k - 1] == rows[k]
 
+# %% ../../nbs/27_envs_sql.ipynb #4e2795a4
 def gold_check(con, sql:str) -> list|None:
     "The gold result of `sql` if its question is kept (non-empty, not all NULL, few rows, no tie at a LIMIT), else None."
     rows = con.execute(sql).fetchmany(MAX_GOLD_ROWS + 1)
@@ -669,10 +699,12 @@ def generated_dir() -> Path:
     "Where the generated databases and questions live."
     return env_dir("sqlgym")/"generated"
 
+# %% ../../nbs/27_envs_sql.ipynb #f4493ec1
 def _generator_key() -> str:
     import faker
     return f"v{DATA_VERSION} seed {SQL_SEED} {TRAIN_PER_DOMAIN}/{TEST_PER_DOMAIN} faker {faker.VERSION}"
 
+# %% ../../nbs/27_envs_sql.ipynb #32f95814
 def build_generated(folder:Path) -> dict:
     "Build every domain's databases and questions into `folder`; returns the questions file's content."
     out = {"key": _generator_key(), "train": [], "test": []}
@@ -683,6 +715,7 @@ def build_generated(folder:Path) -> dict:
     for s, split in enumerate(["train", "test"]): random.Random(SQL_SEED + s).shuffle(out[split])
     return out
 
+# %% ../../nbs/27_envs_sql.ipynb #eaa602b4
 def generated_questions(folder:Path|None=None) -> dict[str, list[Question]]:
     "The generated questions per split, building the databases first when they are missing or stale."
     folder = Path(folder or generated_dir()); folder.mkdir(parents=True, exist_ok=True)
@@ -699,6 +732,7 @@ def generated_questions(folder:Path|None=None) -> dict[str, list[Question]]:
 # %% ../../nbs/27_envs_sql.ipynb #c3fb7dd5
 def _name(n:str) -> str: return n if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", n) else f"`{n}`"
 
+# %% ../../nbs/27_envs_sql.ipynb #9e8e9aef
 @cache
 def describe_database(db_path:str, db_id:str) -> str:
     "SQLGym's description of the database at `db_path`: tables, columns, primary keys, foreign keys."
@@ -723,18 +757,22 @@ class QueryGuard:
     deadline: float = math.inf
     refused: str|None = None
 
+# %% ../../nbs/27_envs_sql.ipynb #1dd06d32
 class ReadOnlyConnection(sqlite3.Connection):
     "A SQLite connection carrying the `QueryGuard` of its guarded functions."
     guard: QueryGuard = None
 
+# %% ../../nbs/27_envs_sql.ipynb #6784e218
 def _as_int(v) -> int:
     "A printf argument as SQLite reads it for `*`: an integer, the leading digits of text, else 0 (huge when unbounded)."
     if isinstance(v, float): return int(v) if math.isfinite(v) else 2**63
     if isinstance(v, (str, bytes)): m = re.match(rb"\s*[-+]?\d{1,19}", v.encode() if isinstance(v, str) else v); return int(m[0]) if m else 0
     return v if isinstance(v, int) else 0
 
+# %% ../../nbs/27_envs_sql.ipynb #6cd9c547
 _SPEC = re.compile(r"%[-+ #0,!]*(\*|\d*)(?:\.(\*|\d*))?l*(.)", re.S)
 
+# %% ../../nbs/27_envs_sql.ipynb #0275ed4c
 def printf_sizes(fmt, args) -> list[int]:
     "The widths and precisions printf format `fmt` asks for, a `*` taking the next of `args` as SQLite's printf does."
     if not isinstance(fmt, str): return []
@@ -750,19 +788,23 @@ def printf_sizes(fmt, args) -> list[int]:
 _ALLOWED = {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION, sqlite3.SQLITE_RECURSIVE}
 _READ_PRAGMAS = {"table_info", "table_xinfo", "foreign_key_list", "index_list", "index_info", "table_list"}
 
+# %% ../../nbs/27_envs_sql.ipynb #e23e57a1
 def _authorize(action, arg1, arg2, dbname, source):
     if action in _ALLOWED and not (action == sqlite3.SQLITE_FUNCTION and arg2 == "load_extension"): return sqlite3.SQLITE_OK
     if action == sqlite3.SQLITE_PRAGMA and arg1 in _READ_PRAGMAS: return sqlite3.SQLITE_OK  # these only read (arg2 is their table)
     return sqlite3.SQLITE_DENY
 
+# %% ../../nbs/27_envs_sql.ipynb #eb595f4b
 def _printf_check(fmt=None, *args):
     if (big := max(printf_sizes(fmt, args), default=0)) > MAX_VALUE_BYTES:
         return f"printf's width or precision {big:,} is above the limit of {MAX_VALUE_BYTES:,}"
 
+# %% ../../nbs/27_envs_sql.ipynb #235ce61e
 def _search_check(x=None, y=None, *_):
     n, m = (len(v) if isinstance(v, (str, bytes)) else 32 for v in (x, y))
     if n * m > 10**9: return f"searching a {n:,}-long value for a {m:,}-long pattern takes too long here (search text in text)"
 
+# %% ../../nbs/27_envs_sql.ipynb #73717f43
 def _search_fast(name:str):
     "instr on two strings or two blobs, replace on strings (an integer as its text), with Python's linear-time search (None: SQLite's own runs)."
     def fast(x=None, y=None, *z):
@@ -793,6 +835,7 @@ def guard_functions(con:ReadOnlyConnection):
                                  ("instr", 2, _search_check, _search_fast("instr")), ("replace", 3, _search_check, _search_fast("replace"))]:
         con.create_function(name, n, guarded(name, check, fast), deterministic=True)
 
+# %% ../../nbs/27_envs_sql.ipynb #5fb0ec27
 def connect_readonly(db_path:str) -> ReadOnlyConnection:
     "A connection to `db_path` that can only read: `mode=ro`, `query_only`, a read-only authorizer, bounded values, guarded functions."
     con = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, check_same_thread=False, factory=ReadOnlyConnection)
@@ -809,6 +852,7 @@ def result_columns(con:sqlite3.Connection, sql:str) -> int:
     try: return max((r[3] for r in con.execute("EXPLAIN " + sql) if r[1] == "ResultRow"), default=0)
     except (sqlite3.Error, sqlite3.Warning, ValueError): return 0
 
+# %% ../../nbs/27_envs_sql.ipynb #85f5b318
 def read_rows(cur:sqlite3.Cursor, cap:int, max_bytes:int) -> tuple[list|None, str|None]:
     "The rows of executed `cur`, read one at a time: `(rows, None)`, or `(None, why)` past `cap` rows or `max_bytes` bytes."
     rows, size = [], 0
@@ -846,6 +890,7 @@ def run_query(con:sqlite3.Connection, # a connection from `connect_readonly`
 # %% ../../nbs/27_envs_sql.ipynb #3875a2ac
 def _norm(row) -> tuple: return tuple(round(v, 6) if isinstance(v, float) else v for v in row)
 
+# %% ../../nbs/27_envs_sql.ipynb #cf5c92bb
 def same_result(pred:list, # the agent's rows
                 gold:list, # the gold query's rows
                 match:str="multiset", # "multiset", "list" or "set"
@@ -862,8 +907,10 @@ def data_dir() -> Path|None:
     d = os.environ.get("SQLGYM_DATA") or os.environ.get("AGENTENV_SQLGYM_BIRD_PATH")
     return Path(d).expanduser() if d else None
 
+# %% ../../nbs/27_envs_sql.ipynb #7f133148
 def _records(path:Path) -> list: return json.loads(path.read_text()) if path.exists() else []
 
+# %% ../../nbs/27_envs_sql.ipynb #d6e59bda
 def load_bird_or_spider(folder:Path) -> dict[str, list[Question]]:
     "The questions per split of the BIRD or Spider files in `folder`."
     folder = Path(folder)
@@ -877,6 +924,7 @@ def load_bird_or_spider(folder:Path) -> dict[str, list[Question]]:
         return {s: [one(r) for r in _records(folder/f)] for s, f in (("train", "train_spider.json"), ("test", "dev.json"))}
     raise FileNotFoundError(f"{folder} holds neither BIRD (train/train.json, dev/dev.json) nor Spider (train_spider.json, dev.json)")
 
+# %% ../../nbs/27_envs_sql.ipynb #f1a1c5dc
 def _orders(sql:str) -> bool:
     try: return bool(top_level_order(sql)[0])
     except Exception: return False
@@ -915,6 +963,7 @@ def questions() -> dict[str, list[Question]]:
     d = data_dir()
     return load_bird_or_spider(d) if d else generated_questions()
 
+# %% ../../nbs/27_envs_sql.ipynb #abec212c
 def question_splits() -> dict[str, range]:
     "The item ranges: train questions first, then test."
     d = data_dir()
@@ -922,6 +971,7 @@ def question_splits() -> dict[str, range]:
     else: n_train, n_test = len(DOMAINS) * TRAIN_PER_DOMAIN, len(DOMAINS) * TEST_PER_DOMAIN
     return {"train": range(0, n_train), "test": range(n_train, n_train + n_test)}
 
+# %% ../../nbs/27_envs_sql.ipynb #d346e99f
 def question(item:int) -> Question:
     "The question of item `item`."
     n_train = len(questions()["train"])
@@ -944,6 +994,7 @@ SELECT * FROM table WHERE condition;
 
 You MUST put SQL in markdown format without any other comments. Your SQL should be in one line. Every time you can only execute one SQL statement."""
 
+# %% ../../nbs/27_envs_sql.ipynb #93ca10a8
 SQL_KEYWORDS = {"select", "with", "values", "insert", "update", "delete", "replace", "create", "drop", "alter", "pragma", "attach",
                 "detach", "vacuum", "explain", "begin", "commit", "end", "rollback", "savepoint", "release", "analyze", "reindex"}
 
@@ -951,6 +1002,7 @@ SQL_KEYWORDS = {"select", "with", "values", "insert", "update", "delete", "repla
 _FENCE = re.compile(r"```[ \t]*(?:sql|sqlite)?[ \t]*\n?(.*?)(?:```|\Z)", re.S | re.I)
 _FIRST_WORD = re.compile(r"(?:\s|--[^\n]*(?:\n|\Z)|/\*.*?\*/|\()*([A-Za-z]+)", re.S)
 
+# %% ../../nbs/27_envs_sql.ipynb #34250683
 def parse_sql(action:str) -> str:
     "The SQL statement in `action` (a ```sql block or bare SQL); raises `InvalidAction` when there is none."
     m = _FENCE.search(action)
@@ -993,6 +1045,7 @@ class SqlGymEnv(TextEnv):
 # %% ../../nbs/27_envs_sql.ipynb #ea7d5fac
 _GOLD: dict = {}
 
+# %% ../../nbs/27_envs_sql.ipynb #7d56290e
 def gold_rows(con:sqlite3.Connection, q:Question) -> list|None:
     "The gold result of question `q` (None if the gold query fails), cached per process."
     key = (q.db_path, q.sql)
@@ -1001,6 +1054,7 @@ def gold_rows(con:sqlite3.Connection, q:Question) -> list|None:
         _GOLD[key] = run_query(con, q.sql, time_limit=30 * TIME_LIMIT_S, cap=10 * ROW_CAP, max_bytes=10 * MAX_RESULT_BYTES)[0]
     return _GOLD[key]
 
+# %% ../../nbs/27_envs_sql.ipynb #a17a906e
 def shown(rows:list) -> str:
     "The observation for a result: its Python text, cut at `SHOWN_CHARS` characters as AgentGym's server cuts it."
     parts, n = [], 1  # only the rows that reach the cut are written out: a long result is never rendered whole
@@ -1010,9 +1064,11 @@ def shown(rows:list) -> str:
     text = "[" + ", ".join(parts) + "]"
     return text[:SHOWN_CHARS] + "..." if len(text) > SHOWN_CHARS else text
 
+# %% ../../nbs/27_envs_sql.ipynb #221a8aba
 @patch
 def _parse(self:SqlGymEnv, action:str) -> str: return parse_sql(action)
 
+# %% ../../nbs/27_envs_sql.ipynb #831f59fc
 @patch
 def _step(self:SqlGymEnv, sql:str) -> tuple[str, float, bool]:
     self.sql = sql
@@ -1041,6 +1097,7 @@ def tables_of(sql:str) -> list[str]:
     except Exception: return []
     return list(dict.fromkeys(n for n in names if n))
 
+# %% ../../nbs/27_envs_sql.ipynb #402b550c
 @patch
 def expert_action(self:SqlGymEnv) -> str:
     "The expert's turn: the gold SQL, after a thought naming its tables and the evidence."

@@ -26,10 +26,12 @@ from ..core import TextEnv, Wire, register, register_variant, env_class, env_dir
 # %% ../../nbs/12_envs_textcraft.ipynb #409828bb
 DATA_VERSION = "1.20.3"  # Minecraft Java version of the recipes
 
+# %% ../../nbs/12_envs_textcraft.ipynb #4ab809d3
 def data_dir():
     "The folder with minecraft-data's recipes.json and items.json."
     return env_dir("textcraft")/f"minecraft-data-{DATA_VERSION}"
 
+# %% ../../nbs/12_envs_textcraft.ipynb #5961fd3b
 @cache
 def raw_data() -> tuple[dict, dict]:
     "minecraft-data's recipes (result id -> variants) and item names (id -> name)."
@@ -49,12 +51,14 @@ def variant_pattern(variant:dict) -> tuple[tuple, tuple]:
     else: pat = ("shapeless", tuple(sorted(Counter(sym[c] for c in cells).items())))
     return pat + (variant["result"]["count"],), tuple(sym)
 
+# %% ../../nbs/12_envs_textcraft.ipynb #f5414408
 def symbol_counts(pattern:tuple) -> list[int]:
     "How many of each symbol's ingredient one craft takes."
     if pattern[0] == "shapeless": return [n for _, n in pattern[1]]
     cells = Counter(c for c in pattern[2] if c is not None)
     return [cells[s] for s in range(len(cells))]
 
+# %% ../../nbs/12_envs_textcraft.ipynb #740c5d3a
 def families(recipes:dict, names:dict) -> dict:
     "Variants grouped by result and pattern: {(result, pattern): [ingredient names by symbol, one tuple per variant]}."
     fams = defaultdict(list)
@@ -71,14 +75,17 @@ KNOWN_TAGS = {frozenset({"coal", "charcoal"}): "coals",
 WOOD_KINDS = {"log": "logs", "wood": "logs", "stem": "stems", "hyphae": "stems"}
 UNCOUNTABLE = {"wool"}
 
+# %% ../../nbs/12_envs_textcraft.ipynb #b0187f5e
 def display(item:str) -> str:
     "An item id as TextCraft writes it: 'dark_oak_planks' -> 'dark oak planks'."
     return item.replace("_", " ")
 
+# %% ../../nbs/12_envs_textcraft.ipynb #7bc9f7f7
 def plural(words:str) -> str:
     "The plural of a group name: 'bed' -> 'beds'; 'planks' and 'wool' stay."
     return words if words.endswith("s") or words.split()[-1] in UNCOUNTABLE else words + "s"
 
+# %% ../../nbs/12_envs_textcraft.ipynb #00fae879
 def base_group_name(members:frozenset, wood:set) -> str|None:
     "The name of a group of item ids, or None when they are alternatives rather than a group."
     if members in KNOWN_TAGS: return KNOWN_TAGS[members]
@@ -116,6 +123,7 @@ class Slot:
     name: str  # as written in commands: 'oak log', 'planks'
     members: tuple  # item ids the slot accepts
 
+# %% ../../nbs/12_envs_textcraft.ipynb #61bb0d56
 @dataclass(frozen=True)
 class Recipe:
     "A crafting-table recipe: `count` of `result` from `ingredients`, ((Slot, count), ...)."
@@ -128,6 +136,7 @@ class Recipe:
         using = ", ".join(f"{k * n} {slot.name}" for slot, n in self.ingredients)
         return f"craft {k * self.count} {display(self.result)} using {using}"
 
+# %% ../../nbs/12_envs_textcraft.ipynb #0f25f61f
 def item_slot(item:str) -> Slot: return Slot(display(item), (item,))
 
 # %% ../../nbs/12_envs_textcraft.ipynb #3d236f3e
@@ -153,6 +162,7 @@ def uncrafted(recipes:dict) -> set:
             if r.count == 9 and len(r.ingredients) == 1 and r.ingredients[0][1] == 1
             and len(r.ingredients[0][0].members) == 1 and packs(r.ingredients[0][0].members[0], r.result)}
 
+# %% ../../nbs/12_envs_textcraft.ipynb #8f08b878
 def crafting_depths(recipes:dict, base:set) -> dict:
     "Each item's depth (math.inf when it can only be crafted from itself), by fixed-point iteration."
     items = set(recipes) | {m for rs in recipes.values() for r in rs for s, _ in r.ingredients for m in s.members}
@@ -193,6 +203,7 @@ class Cookbook:
         got = sorted((m for m in slot.members if m in self.gettable), key=lambda m: (len(m), m))
         return got[0] if got else None
 
+# %% ../../nbs/12_envs_textcraft.ipynb #34ea4b71
 @cache
 def cookbook() -> Cookbook:
     "The cookbook of the shipped 1.20.3 recipes (built once per process)."
@@ -209,6 +220,7 @@ TEST_SHARE = 0.2  # share of each depth's goals held out for test
 SEEDS = 10  # items per goal: different distractors and command order
 MAX_DISTRACTORS = 10  # extra commands that do not lead to the goal, as AgentGym's TextCraft
 
+# %% ../../nbs/12_envs_textcraft.ipynb #37ba0bfe
 @cache
 def goal_split() -> tuple[tuple, tuple]:
     "(train goals, test goals): every craftable item of depth 1..MAX_DEPTH, a fifth of each depth in test."
@@ -220,11 +232,13 @@ def goal_split() -> tuple[tuple, tuple]:
         test += sorted(goals[:n]); train += sorted(goals[n:])
     return tuple(train), tuple(test)
 
+# %% ../../nbs/12_envs_textcraft.ipynb #04678ba1
 def item_goal(item:int) -> tuple[str, int]:
     "The goal item id and seed of item `item`."
     train, test = goal_split()
     return (train + test)[item // SEEDS], item % SEEDS
 
+# %% ../../nbs/12_envs_textcraft.ipynb #debd2cfb
 def item_splits(max_depth:int=MAX_DEPTH) -> dict:
     "Item ids per split, the train goals' items then the test goals', of goals at most `max_depth` deep (goals go by depth)."
     train, test = goal_split()
@@ -246,6 +260,7 @@ def tree(self:Cookbook, goal:str) -> list[Recipe]:
             for s, _ in r.ingredients: todo += [m for m in s.members if self.depth[m] == self.slot_depth(s)]
     return out
 
+# %% ../../nbs/12_envs_textcraft.ipynb #8d0b9873
 @patch
 def distractors(self:Cookbook, tree:list) -> list[Recipe]:
     "Recipes outside `tree` that use one of its items, in a fixed order."
@@ -261,12 +276,14 @@ class Task:
     goal: str
     commands: tuple
 
+# %% ../../nbs/12_envs_textcraft.ipynb #3daa9a35
 @cache
 def goal_recipes(goal:str) -> tuple[list, list]:
     "The crafting tree of `goal` and its distractor pool (computed once per goal)."
     tree = cookbook().tree(goal)
     return tree, cookbook().distractors(tree)
 
+# %% ../../nbs/12_envs_textcraft.ipynb #669b59e6
 def make_task(item:int) -> Task:
     "Item `item`'s task: its goal's tree and up to MAX_DISTRACTORS distractors, shuffled with its seed."
     goal, _ = item_goal(item)
@@ -276,6 +293,7 @@ def make_task(item:int) -> Task:
     rng.shuffle(lines)
     return Task(goal, tuple(lines))
 
+# %% ../../nbs/12_envs_textcraft.ipynb #ee0e9de3
 def task_observation(task:Task) -> str:
     "The first observation of `task`, in AgentGym's words."
     return "Crafting commands:\n{}\n\nGoal: craft {}.".format("\n".join(task.commands), display(task.goal))
@@ -286,11 +304,13 @@ _GET = re.compile(r"get\s+(\d+)\s+(.+)", re.I)
 _CRAFT = re.compile(r"craft\s+(?:(\d+)\s+)?(.+?)\s+using\s+(.+)", re.I)
 _COUNTED = re.compile(r"(\d+)\s+(.+)")
 
+# %% ../../nbs/12_envs_textcraft.ipynb #7b69aff7
 def _count(text:str) -> int:
     n = int(text)
     if not 1 <= n <= MAX_COUNT: raise InvalidAction(f"counts go from 1 to {MAX_COUNT}, not {text}")
     return n
 
+# %% ../../nbs/12_envs_textcraft.ipynb #b320588a
 def parse_action(action:str) -> tuple:
     "('inventory',), ('get', n, item) or ('craft', n, item, [(n, item), ...]); raises `InvalidAction`."
     a = " ".join(action.strip().rstrip(".").split())
@@ -317,6 +337,7 @@ def fill_slots(recipe:Recipe, items:list) -> list|None:
         return None
     return fill(0, frozenset())
 
+# %% ../../nbs/12_envs_textcraft.ipynb #4eca5e39
 @patch
 def match(self:Cookbook, result:str, n:int, given:dict) -> tuple[Recipe|None, str]:
     "The recipe that crafts `n` `result` from `given` ({item: count}), or None and what is wrong."
@@ -403,6 +424,7 @@ def custom_task(commands:str|None, goal:str|None) -> Task:
 @patch
 def _parse(self:TextCraftEnv, action:str) -> tuple: return parse_action(action)
 
+# %% ../../nbs/12_envs_textcraft.ipynb #282ad367
 @patch
 def _get(self:TextCraftEnv, n:int, text:str) -> str:
     cb = cookbook(); x = cb.resolve(text)
@@ -411,6 +433,7 @@ def _get(self:TextCraftEnv, n:int, text:str) -> str:
     self.inventory[item] = self.inventory.get(item, 0) + n
     return f"Got {n} {display(item)}"
 
+# %% ../../nbs/12_envs_textcraft.ipynb #249aaee6
 @patch
 def _craft(self:TextCraftEnv, n:int, text:str, parts:list) -> str:
     cb, given = cookbook(), {}
@@ -430,18 +453,21 @@ def _craft(self:TextCraftEnv, n:int, text:str, parts:list) -> str:
     self.inventory[result] = self.inventory.get(result, 0) + n
     return f"Crafted {n} minecraft:{result}"
 
+# %% ../../nbs/12_envs_textcraft.ipynb #6e4b56b6
 @patch
 def held_member(self:TextCraftEnv, group:Slot, n:int) -> str:
     "The member of `group` a craft command's group name stands for: one held `n` times, else any held, else the first."
     held = [i for i in self.inventory if i in group.members]
     return next((i for i in held if self.inventory[i] >= n), held[0] if held else group.members[0])
 
+# %% ../../nbs/12_envs_textcraft.ipynb #827e3701
 @patch
 def inventory_text(self:TextCraftEnv) -> str:
     "AgentGym's inventory observation."
     if not self.inventory: return "Inventory: You are not carrying anything."
     return "Inventory: " + "".join(f"[{display(i)}] ({n}) " for i, n in self.inventory.items())
 
+# %% ../../nbs/12_envs_textcraft.ipynb #f8a1a0e7
 @patch
 def _step(self:TextCraftEnv, parsed:tuple) -> tuple[str, float, bool]:
     if parsed[0] == "inventory": return self.inventory_text(), 0.0, False
@@ -454,6 +480,7 @@ def _step(self:TextCraftEnv, parsed:tuple) -> tuple[str, float, bool]:
 # %% ../../nbs/12_envs_textcraft.ipynb #667ab86e
 _LISTED = re.compile(r"craft (\d+) (.+?) using (.+)")
 
+# %% ../../nbs/12_envs_textcraft.ipynb #f6d6d784
 def parse_command(line:str) -> tuple|None:
     "A listed crafting command as (result id, count, [(Slot, n), ...]); None unless it names known items."
     cb, m = cookbook(), _LISTED.fullmatch(" ".join(line.lower().split()))
@@ -466,6 +493,7 @@ def parse_command(line:str) -> tuple|None:
         slots.append((s if isinstance(s, Slot) else item_slot(s), int(c[1])))
     return result, int(m[1]), slots
 
+# %% ../../nbs/12_envs_textcraft.ipynb #a2d3338c
 class Planner:
     "The expert's plan to get the goal from an inventory, using the listed crafting commands."
     def __init__(self, commands:tuple, inventory:dict):
@@ -501,6 +529,7 @@ def obtain(self:Planner, item:str, n:int, why:str, stack:tuple=()) -> bool:
         self.inv, self.steps = saved[0], self.steps[:saved[1]]
     return False
 
+# %% ../../nbs/12_envs_textcraft.ipynb #7d756b02
 @patch
 def craft(self:Planner, item:str, need:int, count:int, slots:list, why:str, stack:tuple) -> bool:
     "Plan the ingredients of enough batches of one recipe for `need` more `item`, then the craft."
@@ -528,6 +557,7 @@ def oracle_action(self:TextCraftEnv) -> str:
     action, why = pl.steps[0]
     return format_react(f"My goal is to craft {goal}. {why}", action)
 
+# %% ../../nbs/12_envs_textcraft.ipynb #fd0cee84
 @patch
 def random_action(self:TextCraftEnv, rng) -> str:
     "A random valid action: the inventory, a get of a base item of the task, or a listed command (noise for DART-style data)."
@@ -542,8 +572,10 @@ class Command(NamedTuple):
     count: int
     ingredients: tuple
 
+# %% ../../nbs/12_envs_textcraft.ipynb #e0cecc24
 def norm(name:str) -> str: return " ".join(name.lower().split())
 
+# %% ../../nbs/12_envs_textcraft.ipynb #c4e81a75
 def read_task(obs:str) -> tuple[list[Command], str|None]:
     "The listed commands and the goal's name in a TextCraft first observation."
     cmds, goal = [], None
@@ -560,6 +592,7 @@ def singular(name:str) -> str:
     "`name` with a plural last word made singular: 'oak logs' -> 'oak log'; 'glass' stays."
     return name[:-1] if name.endswith("s") and not name.endswith("ss") else name
 
+# %% ../../nbs/12_envs_textcraft.ipynb #4780e556
 def kind_of(item:str, name:str) -> bool:
     "Whether `item` is a special type of the generic `name` (the instruction's rule: 'dark oak planks' for 'planks')."
     if m := re.fullmatch(r"non (.+) (\S+)", name): return not item.startswith(m[1] + " ") and kind_of(item, m[2])
@@ -578,12 +611,15 @@ class CraftMemory(NamedTuple):
     no_get: set  # names get could not find
     failed: set  # craft actions that found no valid recipe
 
+# %% ../../nbs/12_envs_textcraft.ipynb #8d9ede70
 _GOT, _CRAFTED = re.compile(r"Got (\d+) (.+)"), re.compile(r"Crafted (\d+) minecraft:(\S+)")
 
+# %% ../../nbs/12_envs_textcraft.ipynb #f1402558
 def read_inventory(obs:str) -> dict:
     "The {name: count} of an inventory observation."
     return {norm(n): int(c) for n, c in re.findall(r"\[([^\]]+)\] \((\d+)\)", obs)}
 
+# %% ../../nbs/12_envs_textcraft.ipynb #eb2f0c12
 def remember(transcript:list) -> CraftMemory:
     "The memory built from an episode's `(action, observation)` pairs."
     commands, goal = read_task(transcript[0][1])
@@ -662,15 +698,18 @@ def _makes(c:Command) -> str:
     text = " and ".join(f"{n} {name}" for name, n in c.ingredients)
     return f"{text} {'makes' if len(c.ingredients) == 1 and c.ingredients[0][1] == 1 else 'make'} {c.count} {c.result}"
 
+# %% ../../nbs/12_envs_textcraft.ipynb #1352a9a5
 def purpose(why:tuple) -> str:
     "What a need is for, from its reason `(count, command, reason)`: 'for the goal' or 'to craft 1 crafting table'."
     return "for the goal" if why[1] is None else f"to craft {why[0]} {why[1].result}"
 
+# %% ../../nbs/12_envs_textcraft.ipynb #e307e3e4
 def say_get(name:str, need:int, have:int, why:tuple) -> str:
     "The thought behind getting `need` more `name`, holding `have`, for the command in `why`."
     n, c, up = why
     return f"I need {n} {c.result} {purpose(up)}; the commands show {_makes(c)}, and I have {f'only {have}' if have else 'no'} {name}, so I get {need} {name}."
 
+# %% ../../nbs/12_envs_textcraft.ipynb #64b48f77
 def say_craft(c:Command, n:int, k:int, used:list, why:tuple) -> str:
     "The thought behind `k` batches of `c` for `n` of its result from `used`, [(item, count), ...], for `why`."
     return (f"I need {n} {c.result} {purpose(why)}; the commands show {_makes(c)}, and I have "
@@ -700,6 +739,7 @@ def obtain(self:TextPlanner, name:str, n:int, why:tuple, stack:tuple=()) -> str|
     self.inv[got] += need
     return got
 
+# %% ../../nbs/12_envs_textcraft.ipynb #65c41c11
 @patch
 def craft(self:TextPlanner, c:Command, n:int, why:tuple, stack:tuple) -> bool:
     "Plan the ingredients of enough batches of command `c` to hold `n` of its result, then the craft."
@@ -742,6 +782,7 @@ def run_expert(item:int, policy:str="expert", name:str="textcraft") -> tuple[boo
         if env.done: return env.success, t + 1
     return False, env.max_turns
 
+# %% ../../nbs/12_envs_textcraft.ipynb #0ffcc88b
 def expert_table(items, name:str="textcraft") -> dict:
     "{(policy, depth): (success rate, mean turns, most turns)} on `items` of env `name`; depth 'all' is every item."
     out = {}

@@ -95,6 +95,8 @@ THEMES = {
         ("Choose next month's book", "Bookstore", "Pick something under 300 pages."),
         ("Write a short review", "Study room", "Keep it to one paragraph.")],
 }
+
+# %% ../../nbs/33_envs_todo.ipynb #437f3488
 CITIES = ["New York", "London", "Paris", "Tokyo", "Sydney", "Toronto", "Berlin", "Madrid", "Rome", "Seoul",
           "Chicago", "Boston", "San Francisco", "Singapore", "Amsterdam", "Dublin"]
 COLORS = ["berry_red", "red", "orange", "yellow", "olive_green", "lime_green", "green", "mint_green", "teal",
@@ -104,6 +106,7 @@ DURATIONS = [15, 20, 30, 45, 60, 90, 120, 150, 180, 240]  # minutes
 # %% ../../nbs/33_envs_todo.ipynb #7aaae4e8
 TODO_SEED = 20240611  # seeds every item's account and question
 
+# %% ../../nbs/33_envs_todo.ipynb #d57e9d1c
 @dataclass
 class Account:
     "A Todoist-like account: projects, tasks, and the user's date and city."
@@ -112,14 +115,17 @@ class Account:
     projects: list = field(default_factory=list)  # {id, order, color, name, is_favorite}
     tasks: list = field(default_factory=list)  # {id, project_id, order, content, is_completed, priority, due_date, description, duration}
 
+# %% ../../nbs/33_envs_todo.ipynb #89052be9
 def _day(date:str, days:int=0) -> str:
     "`date` (YYYY-MM-DD) moved by `days`."
     return (dt.date.fromisoformat(date) + dt.timedelta(days=days)).isoformat()
 
+# %% ../../nbs/33_envs_todo.ipynb #e9c5860b
 def _new_id(rng, used:set) -> str:
     while (i := str(rng.randrange(2_000_000_000, 9_999_999_999))) in used: pass
     used.add(i); return i
 
+# %% ../../nbs/33_envs_todo.ipynb #7e00247d
 def make_account(rng:random.Random) -> Account:
     "A new account drawn with `rng`."
     today = (dt.date(2015, 1, 1) + dt.timedelta(days=rng.randrange(3650))).isoformat()
@@ -140,40 +146,53 @@ def _project(acc, pid):
         if p["id"] == str(pid): return p
     raise ToolError(f"Project {pid} is not exists.")
 
+# %% ../../nbs/33_envs_todo.ipynb #1a15b5f8
 def _task(acc, tid):
     for t in acc.tasks:
         if t["id"] == str(tid) and not t["is_completed"]: return t
     raise ToolError(f"Task {tid} is not exists.")
 
+# %% ../../nbs/33_envs_todo.ipynb #3c38c52e
 def _shown(t:dict) -> dict:
     "A task as `get_tasks` shows it."
     return {k: t[k] for k in ("id", "order", "content", "is_completed", "priority", "due_date")}
 
+# %% ../../nbs/33_envs_todo.ipynb #455cff79
 def get_user_current_date(acc:Account) -> str: return acc.today
+
+# %% ../../nbs/33_envs_todo.ipynb #bcb73898
 def get_user_current_location(acc:Account) -> str: return acc.city
+
+# %% ../../nbs/33_envs_todo.ipynb #b049b00c
 def get_projects(acc:Account) -> list: return [dict(p) for p in acc.projects]
 
+# %% ../../nbs/33_envs_todo.ipynb #b6d2e746
 def update_project(acc:Account, project_id, is_favorite) -> dict:
     flag = {"true": True, "false": False}.get(str(is_favorite).strip().lower())
     if flag is None: raise ToolError(f"is_favorite must be 'True' or 'False', not {is_favorite!r}")
     p = _project(acc, project_id); p["is_favorite"] = flag
     return {"message": "Update the project successfully.", "project": dict(p)}
 
+# %% ../../nbs/33_envs_todo.ipynb #3e6a9740
 def get_tasks(acc:Account, project_id) -> list:
     _project(acc, project_id)
     return [_shown(t) for t in acc.tasks if t["project_id"] == str(project_id) and not t["is_completed"]]
 
+# %% ../../nbs/33_envs_todo.ipynb #549b2efd
 def get_task_description(acc:Account, task_id) -> dict:
     t = _task(acc, task_id); return {"id": t["id"], "content": t["content"], "description": t["description"]}
 
+# %% ../../nbs/33_envs_todo.ipynb #e665ac73
 def get_task_duration(acc:Account, task_id) -> dict:
     t = _task(acc, task_id); return {"id": t["id"], "content": t["content"], "duration": f"{t['duration']}(minute)"}
 
+# %% ../../nbs/33_envs_todo.ipynb #b53bf54d
 def complete_task(acc:Account, task_id) -> dict:
     t = _task(acc, task_id); t["is_completed"] = True
     shown = _shown(t); shown.pop("is_completed")
     return {"message": "Complete task successfully.", "task": shown}
 
+# %% ../../nbs/33_envs_todo.ipynb #1b298586
 def update_task(acc:Account, task_id, due_date) -> dict:
     t = _task(acc, task_id)
     try: due = dt.date.fromisoformat(str(due_date).strip()).isoformat()
@@ -181,6 +200,7 @@ def update_task(acc:Account, task_id, due_date) -> dict:
     t["due_date"] = due
     return {"message": "Update the task successfully", "task": _shown(t)}
 
+# %% ../../nbs/33_envs_todo.ipynb #0bd431f1
 def delete_task(acc:Account, task_id) -> dict:
     t = _task(acc, task_id); acc.tasks.remove(t)
     return {"message": "Delete the task successfully.", "task": _shown(t)}
@@ -200,22 +220,31 @@ class Goal:
 
 # %% ../../nbs/33_envs_todo.ipynb #5d124758
 def tasks_of(acc:Account, pid:str) -> list: return [t for t in acc.tasks if t["project_id"] == pid and not t["is_completed"]]
+
+# %% ../../nbs/33_envs_todo.ipynb #42b14766
 def project_of(acc:Account, t:dict) -> dict: return _project(acc, t["project_id"])
+
+# %% ../../nbs/33_envs_todo.ipynb #5736fa20
 def overdue(acc:Account) -> list: return [t for t in acc.tasks if not t["is_completed"] and t["due_date"] < acc.today]
 
+# %% ../../nbs/33_envs_todo.ipynb #a0117729
 def look_projects() -> Step:
     return Step("I need the project ids first, so I list the projects.", "get_projects", {})
 
+# %% ../../nbs/33_envs_todo.ipynb #044ed1d3
 def look_tasks(p:dict, why:str="") -> Step:
     return Step(f"The id of {p['name']} is {p['id']}; I list its tasks{why}.", "get_tasks", {"project_id": p["id"]})
 
+# %% ../../nbs/33_envs_todo.ipynb #9642e4f4
 def look_all(acc:Account, why:str="") -> list:
     return [look_projects()] + [look_tasks(p, why) for p in acc.projects]
 
+# %% ../../nbs/33_envs_todo.ipynb #c47b0c40
 def look_task(acc:Account, t:dict) -> list:
     "Lookups that reveal task `t`'s id: the projects, then its project's tasks."
     return [look_projects(), look_tasks(project_of(acc, t), f" to find {t['content']}")]
 
+# %% ../../nbs/33_envs_todo.ipynb #968128f9
 def look_date() -> Step:
     return Step("The goal depends on today's date, so I ask for it first.", "get_user_current_date", {})
 
@@ -225,6 +254,7 @@ def q_due_date(acc, rng):
     return Goal("query", f"When is the due date of {t['content']} in {p['name']}? Please provide the answer in the YYYY-MM-DD format.",
                 t["due_date"], "str", lookups=look_task(acc, t), why=f"{t['content']} is due on {t['due_date']}.")
 
+# %% ../../nbs/33_envs_todo.ipynb #958e8bb6
 def q_first_of_two(acc, rng):
     a, b = rng.sample(acc.tasks, 2)
     if a["due_date"] == b["due_date"]: return None
@@ -234,6 +264,7 @@ def q_first_of_two(acc, rng):
                 first["content"], "str", lookups=looks,
                 why=f"{a['content']} is due {a['due_date']} and {b['content']} is due {b['due_date']}, so {first['content']} comes first.")
 
+# %% ../../nbs/33_envs_todo.ipynb #f06163ca
 def q_before_in_project(acc, rng):
     p = rng.choice(acc.projects); ts = tasks_of(acc, p["id"])
     d = _day(rng.choice(ts)["due_date"], 1)
@@ -242,30 +273,35 @@ def q_before_in_project(acc, rng):
                 ans, "set", lookups=[look_projects(), look_tasks(p, " and their due dates")],
                 why=f"The tasks of {p['name']} due before {d} are {ans}.")
 
+# %% ../../nbs/33_envs_todo.ipynb #c017d9f1
 def q_before_all(acc, rng):
     d = _day(rng.choice(acc.tasks)["due_date"], 1)
     ans = sorted(t["content"] for t in acc.tasks if t["due_date"] < d)
     return Goal("query", f"What tasks should I complete before {d}? Please answer in the form of a list ['task1', 'task2', ...].",
                 ans, "set", lookups=look_all(acc, " and their due dates"), why=f"Across all projects, the tasks due before {d} are {ans}.")
 
+# %% ../../nbs/33_envs_todo.ipynb #adf80b3f
 def q_overdue_count(acc, rng):
     n = len(overdue(acc))
     return Goal("query", "Until today, how many tasks are overdue? Please provide the answer as a number.", n, "num",
                 lookups=[look_date()] + look_all(acc, " and compare their due dates with today"),
                 why=f"Today is {acc.today}; {n} task{'s are' if n != 1 else ' is'} due before it.")
 
+# %% ../../nbs/33_envs_todo.ipynb #4f192bee
 def q_duration(acc, rng):
     t = rng.choice(acc.tasks); ans = f"{t['duration']}(minute)"
     return Goal("query", f"How long is it expected to take to complete the task \"{t['content']}\"? Please answer in the format of 'number(unit)'.",
                 ans, "str", lookups=look_task(acc, t) + [Step(f"Now I ask for the duration of {t['content']}.", "get_task_duration", {"task_id": t["id"]})],
                 why=f"The duration of {t['content']} is {ans}.")
 
+# %% ../../nbs/33_envs_todo.ipynb #340c1330
 def q_place(acc, rng):
     t = rng.choice(acc.tasks); place = t["description"].split(".")[0].removeprefix("Place: ")
     return Goal("query", f"Where should I go to do the task \"{t['content']}\"? Please answer in the form of a string.",
                 place, "str", lookups=look_task(acc, t) + [Step(f"The description of {t['content']} should name the place.", "get_task_description", {"task_id": t["id"]})],
                 why=f"The description says the place is {place}.")
 
+# %% ../../nbs/33_envs_todo.ipynb #a42f135e
 def q_longer_of_two(acc, rng):
     a, b = rng.sample(acc.tasks, 2)
     if a["duration"] == b["duration"]: return None
@@ -276,6 +312,7 @@ def q_longer_of_two(acc, rng):
                 longer["content"], "str", lookups=looks,
                 why=f"{a['content']} takes {a['duration']} minutes and {b['content']} takes {b['duration']}, so {longer['content']} takes longer.")
 
+# %% ../../nbs/33_envs_todo.ipynb #ab793d28
 def q_latest_in_project(acc, rng):
     p = rng.choice(acc.projects); ts = tasks_of(acc, p["id"])
     last = max(ts, key=lambda t: t["due_date"])
@@ -284,6 +321,7 @@ def q_latest_in_project(acc, rng):
                 last["content"], "str", lookups=[look_projects(), look_tasks(p, " and their due dates")],
                 why=f"The latest due date in {p['name']} is {last['due_date']}, for {last['content']}.")
 
+# %% ../../nbs/33_envs_todo.ipynb #56fcc3ba
 def q_total_priority(acc, rng):
     k = rng.choice(sorted({t["priority"] for t in acc.tasks})); ts = [t for t in acc.tasks if t["priority"] == k]
     if len(ts) > 8: return None
@@ -292,6 +330,7 @@ def q_total_priority(acc, rng):
     return Goal("query", f"What is the total duration needed to complete all tasks with a priority level of {k} in the Todoist account? Please answer in the format of 'number(unit)'.",
                 ans, "str", lookups=looks, why=f"The priority {k} tasks take {' + '.join(str(t['duration']) for t in ts)} minutes: {ans}.")
 
+# %% ../../nbs/33_envs_todo.ipynb #b069d873
 def q_same_duration(acc, rng):
     p = rng.choice(acc.projects); ts = tasks_of(acc, p["id"]); t = rng.choice(ts)
     same = any(o["duration"] == t["duration"] for o in ts if o is not t)
@@ -300,12 +339,14 @@ def q_same_duration(acc, rng):
                 "Yes" if same else "No", "str", lookups=looks,
                 why=f"{t['content']} takes {t['duration']} minutes; {'another task takes as long' if same else 'no other task in the project takes as long'}.")
 
+# %% ../../nbs/33_envs_todo.ipynb #e99da1e0
 def q_is_task_of(acc, rng):
     p = rng.choice(acc.projects); t = rng.choice(acc.tasks); yes = t["project_id"] == p["id"]
     return Goal("query", f"Is {t['content']} a task of {p['name']} project? Please answer yes or no.", "yes" if yes else "no", "str",
                 lookups=[look_projects(), look_tasks(p, f" and look for {t['content']}")],
                 why=f"{t['content']} is {'' if yes else 'not '}in the tasks of {p['name']}.")
 
+# %% ../../nbs/33_envs_todo.ipynb #88d1a7e8
 def q_count_in_project(acc, rng):
     p = rng.choice(acc.projects); n = len(tasks_of(acc, p["id"]))
     return Goal("query", f"How many tasks are there in the {p['name']} project? Please provide the answer as a number.", n, "num",
@@ -315,24 +356,29 @@ def q_count_in_project(acc, rng):
 def _edited(acc:Account, edit) -> Account:
     target = copy.deepcopy(acc); edit(target); return target
 
+# %% ../../nbs/33_envs_todo.ipynb #9a02cd7d
 def _by_id(acc, tid): return next(t for t in acc.tasks if t["id"] == tid)
 
+# %% ../../nbs/33_envs_todo.ipynb #6785f15f
 def o_complete(acc, rng):
     t = rng.choice(acc.tasks)
     return Goal("operation", f"Finally, I have completed the task {t['content']}, please mark it as completed.",
                 target=_edited(acc, lambda a: _by_id(a, t["id"]).update(is_completed=True)), lookups=look_task(acc, t))
 
+# %% ../../nbs/33_envs_todo.ipynb #9a6b5664
 def o_set_due(acc, rng):
     t = rng.choice(acc.tasks); d = _day(t["due_date"], rng.randint(3, 20))
     return Goal("operation", f"I think it is hard for me to complete the task {t['content']} timely, please extend the due date to {d}.",
                 target=_edited(acc, lambda a: _by_id(a, t["id"]).update(due_date=d)), lookups=look_task(acc, t))
 
+# %% ../../nbs/33_envs_todo.ipynb #2b0ae187
 def o_postpone(acc, rng):
     t = rng.choice(acc.tasks); p = project_of(acc, t); k = rng.choice([1, 2, 3, 5, 7])
     d = _day(t["due_date"], k); days = {1: "one day", 2: "two days", 3: "three days", 5: "five days", 7: "a week"}[k]
     return Goal("operation", f"Could you update the due date of the task \"{t['content']}\" to {days} later in the \"{p['name']}\" project?",
                 target=_edited(acc, lambda a: _by_id(a, t["id"]).update(due_date=d)), lookups=look_task(acc, t))
 
+# %% ../../nbs/33_envs_todo.ipynb #f9280163
 def o_overdue_tomorrow(acc, rng):
     late = overdue(acc)
     if not late or len(late) > 8: return None
@@ -342,6 +388,7 @@ def o_overdue_tomorrow(acc, rng):
     return Goal("operation", "Until today, some tasks have expired. Please help me adjust their deadlines to tomorrow.",
                 target=_edited(acc, edit), lookups=[look_date()] + look_all(acc, " and check which are overdue"))
 
+# %% ../../nbs/33_envs_todo.ipynb #cca767fd
 def o_clear_expired(acc, rng):
     late = overdue(acc)
     if not late or len(late) > 8: return None
@@ -349,6 +396,7 @@ def o_clear_expired(acc, rng):
     return Goal("operation", "Until today, please help me clear all expired tasks.",
                 target=_edited(acc, edit), lookups=[look_date()] + look_all(acc, " and check which are overdue"))
 
+# %% ../../nbs/33_envs_todo.ipynb #c9b0e90f
 def o_favorite(acc, rng):
     t = rng.choice(acc.tasks); p = project_of(acc, t)
     if p["is_favorite"]: return None
@@ -357,11 +405,13 @@ def o_favorite(acc, rng):
                 target=_edited(acc, lambda a: _project(a, p["id"]).update(is_favorite=True)),
                 lookups=[look_projects()] + [look_tasks(q, f" to see whether {t['content']} is there") for q in upto])
 
+# %% ../../nbs/33_envs_todo.ipynb #42cc2c7d
 def o_delete(acc, rng):
     t = rng.choice(acc.tasks); p = project_of(acc, t)
     return Goal("operation", f"I no longer need the task \"{t['content']}\" in the \"{p['name']}\" project, please delete it.",
                 target=_edited(acc, lambda a: a.tasks.remove(_by_id(a, t["id"]))), lookups=look_task(acc, t))
 
+# %% ../../nbs/33_envs_todo.ipynb #852948c3
 TEMPLATES = [q_due_date, q_first_of_two, q_before_in_project, q_before_all, q_overdue_count, q_duration, q_place,
              q_longer_of_two, q_latest_in_project, q_total_priority, q_same_duration, q_is_task_of, q_count_in_project,
              o_complete, o_set_due, o_postpone, o_overdue_tomorrow, o_clear_expired, o_favorite, o_delete]
@@ -395,6 +445,7 @@ def edits(now:Account, target:Account) -> list[Step]:
                               "update_project", {"project_id": p["id"], "is_favorite": str(fav[p["id"]])}))
     return steps
 
+# %% ../../nbs/33_envs_todo.ipynb #1362ac35
 def changes_done(start:Account, now:Account, target:Account) -> float:
     "Share of the target's changes (relative to `start`) that account `now` has: the operation's progress."
     def facts(a): return {("task", t["id"]): (t["is_completed"], t["due_date"]) for t in a.tasks} | {("project", p["id"]): p["is_favorite"] for p in a.projects}
@@ -405,6 +456,8 @@ def changes_done(start:Account, now:Account, target:Account) -> float:
 # %% ../../nbs/33_envs_todo.ipynb #0d60a2e4
 _NOTES = ('If you want to get the project_id or task_id, please call "get_projects" or "get_tasks". Do not generate it by '
           'yourself which maybe wrong. If you are finished, you will call "finish" action.')
+
+# %% ../../nbs/33_envs_todo.ipynb #87c65085
 _EXAMPLE = """\
 Goal: Is Prepare for history quiz a task of School project? Please answer yes or no.
 Thought: To check whether Prepare for history quiz is a task of School project. I should first get the project id of School.
@@ -419,12 +472,15 @@ Thought: Prepare for history quiz is in the result, so it is a task of School pr
 
 Action: finish with Action Input: {"answer": "yes"}
 Observation: yes"""
+
+# %% ../../nbs/33_envs_todo.ipynb #e3f889c7
 _PROJECTS_RETURNS = ("- Array of objects with properties:\n  - id (Type: string)\n  - name (Type: string)\n  - order (Type: integer)\n"
                      "  - color (Type: string)\n  - is_favorite (Type: boolean)")
 _TASKS_RETURNS = ("- Array of objects with properties:\n  - id (Type: string)\n  - project_id (Type: string)\n  - order (Type: integer)\n"
                   "  - content (Type: string): Name of the task.\n  - is_completed (Type: boolean)\n"
                   "  - priority (Type: integer): Task priority from 1 (normal) to 4 (urgent).\n  - due_date (Type: string): The due date of the task.")
 
+# %% ../../nbs/33_envs_todo.ipynb #c5fb28d6
 @register
 class TodoEnv(ToolEnv):
     "AgentGym's TODOList: answer questions about, and edit, a Todoist-like account through its tools."
@@ -481,6 +537,7 @@ def _task(self:TodoEnv, item:int) -> ToolTask:
         return ToolTask(g.text, g.answer, subgoals, plan, as_set=g.compare == "set", kind=g.template, meta={"type": "query"})
     return ToolTask(g.text, "done", [], g.lookups + edits(self.acc, g.target) + [self._done_step()], kind=g.template, meta={"type": "operation"})
 
+# %% ../../nbs/33_envs_todo.ipynb #6b5e0dd2
 @patch
 def _done_step(self:TodoEnv) -> Step:
     return Step("The account now is as the goal asks, so I finish.", "finish", {"answer": "done"})
@@ -491,11 +548,13 @@ def finished(self:TodoEnv, answer) -> bool:
     if self.goal.kind == "query": return same_answer(answer, self.task.answer, as_set=self.task.as_set)
     return self.acc == self.goal.target
 
+# %% ../../nbs/33_envs_todo.ipynb #290fcdcc
 @patch
 def progress(self:TodoEnv) -> float:
     if self.goal.kind == "query": return ToolEnv.progress(self)
     return changes_done(self.start, self.acc, self.goal.target)
 
+# %% ../../nbs/33_envs_todo.ipynb #dbbeb7de
 @patch
 def expert_plan(self:TodoEnv) -> list:
     if self.goal.kind == "query": return self.task.plan

@@ -19,6 +19,7 @@ from ..react import InvalidAction, format_react
 # %% ../../nbs/28_envs_tool.ipynb #897db9fa
 _TYPE_NAMES = {float: "number", int: "integer", str: "string", bool: "boolean", list: "array", dict: "object", Any: "any"}
 
+# %% ../../nbs/28_envs_tool.ipynb #7300c16f
 def type_name(annotation) -> str|list:
     "The JSON-schema type word(s) of a Python annotation: `float` -> 'number', `str|float` -> ['string', 'number']."
     if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
@@ -27,6 +28,7 @@ def type_name(annotation) -> str|list:
     if annotation not in _TYPE_NAMES: raise TypeError(f"no JSON type for annotation {annotation!r}")
     return _TYPE_NAMES[annotation]
 
+# %% ../../nbs/28_envs_tool.ipynb #2fdae54b
 @dataclass(frozen=True)
 class Arg:
     "One argument of a tool, as AgentBoard's tool lists describe it."
@@ -36,6 +38,7 @@ class Arg:
     required: bool = True
     enum: tuple|None = None  # the only values allowed, shown in the prompt
 
+# %% ../../nbs/28_envs_tool.ipynb #1d64b792
 @dataclass(frozen=True)
 class ToolSpec:
     "A tool an agent can call: its name, what it does, its arguments, what it returns, and the method behind it."
@@ -77,13 +80,17 @@ def describe_tool(spec:ToolSpec) -> str:
     if spec.returns: lines += ["Returns:", spec.returns]
     return "\n".join(lines)
 
+# %% ../../nbs/28_envs_tool.ipynb #cd76da6e
 TOOL_PROMPT_HEAD = ("You are an autonomous intelligent agent. You can use actions to help people solve problems.\n"
                     "We detail name, description, input(parameters) and output(returns) of each action as follows:\n")
+
+# %% ../../nbs/28_envs_tool.ipynb #e69a2e51
 TOOL_PROMPT_FORMAT = ("Please refer to the format of examples below to solve the requested goal. Please provide your thought to "
                       "solve the question. You should give the thought with no more than 3 sentences. You need to give your "
                       "thought together with your action!\n\nYour response must be in the format of:\nThought: [your thought]\n\n"
                       "Action: [your action] with Action Input: [your action input]\n\nHere is an example:\n\n")
 
+# %% ../../nbs/28_envs_tool.ipynb #0965741c
 def tool_instruction(specs, # the env's ToolSpecs, in prompt order
                      notes:str, # env-specific advice after the tool list, e.g. which tool gives ids
                      example:str, # a worked example: "Goal: ...\nThought: ...\n\nAction: ...\nObservation: ..."
@@ -95,6 +102,7 @@ def tool_instruction(specs, # the env's ToolSpecs, in prompt order
 _CALL = re.compile(r"^\s*`*\s*(?P<tool>[^\s`]+?)\s*(?:\(\s*\))?\s+with\s+Action\s+Input\s*:\s*(?P<args>.*?)\s*`*\s*$", re.S | re.I)
 MAX_INPUT_DEPTH = 32  # an Action Input whose lists and objects nest deeper is malformed
 
+# %% ../../nbs/28_envs_tool.ipynb #a8488887
 def value_depth(v) -> int:
     "How deep lists, tuples, sets and dicts nest in `v`, counted without recursion (a deep value cannot overflow it)."
     most, todo = 0, [(v, 1)]
@@ -104,6 +112,7 @@ def value_depth(v) -> int:
             most = max(most, d); todo += [(y, d + 1) for y in (x.values() if isinstance(x, dict) else x)]
     return most
 
+# %% ../../nbs/28_envs_tool.ipynb #b987d7e7
 def parse_call(action:str) -> tuple[str, dict|None]:
     "`(tool, arguments)` of `action`; arguments are None when the action is a bare tool name."
     m = _CALL.match(action)
@@ -117,6 +126,7 @@ def parse_call(action:str) -> tuple[str, dict|None]:
     if not isinstance(args, dict): raise InvalidAction(f"the Action Input of {m['tool']} must be a JSON object like {{\"name\": \"value\"}}, not {text[:80]!r}")
     return m["tool"], args
 
+# %% ../../nbs/28_envs_tool.ipynb #8c5a86e0
 def _read_input(tool:str, text:str):
     "The Action Input `text` read as JSON, else as a Python literal; `InvalidAction` if neither (a RecursionError passes)."
     try: return json.loads(text)
@@ -128,6 +138,7 @@ def _read_input(tool:str, text:str):
             raise InvalidAction(f"there is text after the Action Input of {tool} ({text[end:].strip()[:40]!r}); "
                                 "end your reply with the Action Input") from None
 
+# %% ../../nbs/28_envs_tool.ipynb #3ffb1e4d
 def call_text(name:str, args:dict) -> str:
     "The action calling tool `name` with `args`, as the agent writes it."
     return f"{name} with Action Input: {json.dumps(args)}"
@@ -137,6 +148,7 @@ def signature(spec:ToolSpec) -> str:
     "The tool as `name(arg: type, ...)`, optional arguments marked with `?`."
     return f"{spec.name}(" + ", ".join(f"{a.name}{'' if a.required else '?'}: {a.type}" for a in spec.args) + ")"
 
+# %% ../../nbs/28_envs_tool.ipynb #8641641a
 def _coerce(value, kind:str):
     "`value` as JSON type `kind`, or raise ValueError."
     if kind == "any": return value
@@ -157,9 +169,11 @@ def _coerce(value, kind:str):
     if kind == "object" and isinstance(value, dict): return value
     raise ValueError
 
+# %% ../../nbs/28_envs_tool.ipynb #5f705104
 def _json_kind(value) -> str:
     return {bool: "a boolean", int: "a number", float: "a number", str: "a string", list: "an array", dict: "an object"}.get(type(value), "null")
 
+# %% ../../nbs/28_envs_tool.ipynb #3b546a5f
 def coerce_arg(arg:Arg, value):
     "`value` checked against `arg` (coerced where harmless); raises `InvalidAction` when it does not fit."
     kinds = arg.type if isinstance(arg.type, list) else [arg.type]
@@ -174,6 +188,7 @@ def coerce_arg(arg:Arg, value):
     if arg.enum and out not in arg.enum: raise InvalidAction(f"argument {arg.name!r} must be one of {list(arg.enum)}, not {json.dumps(value)[:40]}")
     return out
 
+# %% ../../nbs/28_envs_tool.ipynb #7c7cfcf1
 def check_args(spec:ToolSpec, args:dict) -> dict:
     "The arguments of a call to `spec`, checked and coerced; raises `InvalidAction` naming the problem."
     known = {a.name: a for a in spec.args}
@@ -192,11 +207,13 @@ def _number(x):
         except ValueError: return None
     return None
 
+# %% ../../nbs/28_envs_tool.ipynb #0e4d7963
 def normalise(text:str) -> str:
     "`text` lowercased, spaces collapsed, without surrounding quotes or a final period; true/false as yes/no."
     t = " ".join(str(text).split()).strip("\"'` ").rstrip(".").strip().lower()
     return {"true": "yes", "false": "no"}.get(t, t)
 
+# %% ../../nbs/28_envs_tool.ipynb #207ce5ef
 def same_answer(got, # the agent's answer
                 want, # the gold answer
                 as_set:bool=False, # compare lists ignoring order (as multisets)
@@ -232,6 +249,7 @@ def meets(result, subgoal) -> bool:
         except Exception: return False
     return same_answer(result, subgoal)
 
+# %% ../../nbs/28_envs_tool.ipynb #40835f44
 def progress_rate(subgoals:list, # the task's subgoals: values, or predicates on a result
                   results:list, # the results of the successful calls so far, in order
                   match=meets, # match(result, subgoal) -> bool
@@ -251,6 +269,7 @@ class Step(NamedTuple):
     tool: str
     args: dict
 
+# %% ../../nbs/28_envs_tool.ipynb #78ef4095
 @dataclass
 class ToolTask:
     "One item of a tool env: the goal, its answer and subgoals, and the expert's plan."
@@ -262,6 +281,7 @@ class ToolTask:
     kind: str = ""  # the template the task came from, e.g. "avg_temp_yesterday"
     meta: dict = field(default_factory=dict)  # anything else the env wants to keep (JSON)
 
+# %% ../../nbs/28_envs_tool.ipynb #c4eb7d20
 @dataclass
 class Call:
     "One tool call of the episode, as the history records it."
@@ -275,9 +295,11 @@ def tool_wire(prefix:str) -> Wire:
     "The HTTP dialect of AgentGym's tool servers, mounted at `prefix`."
     return Wire(prefix=prefix, key="env_idx", item_field="id", create="int", create_fields=("id",))
 
+# %% ../../nbs/28_envs_tool.ipynb #2a916ec0
 TOOL_ACTION_HINT = 'Action: [tool name] with Action Input: [a JSON object of its arguments], e.g. Action: finish with Action Input: {"answer": 3}'
 BASE_TOOLS = ("check_valid_actions", "finish")  # the tools every tool env may list after its own
 
+# %% ../../nbs/28_envs_tool.ipynb #59a96c4e
 class _Tools:
     "Class attribute: name -> ToolSpec of the env's `@tool` methods (patched ones too), then its `base_tools`."
     def __get__(self, obj, cls):
@@ -297,10 +319,12 @@ class _Tools:
                 if isinstance(spec, ToolSpec) and k not in BASE_TOOLS: specs[spec.name] = spec
         return {**specs, **{n: cls._base_spec(n) for n in cls.base_tools}}
 
+# %% ../../nbs/28_envs_tool.ipynb #dfdaf28b
 class _Instruction:
     "Class attribute: the instruction built from the env's tools, notes and example (an env may set its own text)."
     def __get__(self, obj, cls): return tool_instruction(cls.tools.values(), cls.prompt_notes, cls.prompt_example)
 
+# %% ../../nbs/28_envs_tool.ipynb #cd5a4291
 class ToolEnv(TextEnv):
     "Base of AgentGym's tool envs: tools declared with `@tool`, called as `<tool> with Action Input: {json}`, ended by `finish`."
     action_hint = TOOL_ACTION_HINT
@@ -338,21 +362,25 @@ class ToolEnv(TextEnv):
 class ToolError(Exception):
     "A tool could not answer (no such city, a date outside the data); the message is the agent's observation."
 
+# %% ../../nbs/28_envs_tool.ipynb #0cb9139e
 @patch
 def first_observation(self:ToolEnv, task:ToolTask) -> str:
     "The observation that opens an episode of `task`."
     return f"Now new trial starts.\nYou should perform actions to accomplish the goal: {task.goal}\nGive me one action."
 
+# %% ../../nbs/28_envs_tool.ipynb #2f4c0a6c
 @patch
 def render_result(self:ToolEnv, result) -> str:
     "A tool's result as the observation shows it (Python's `str`, as AgentBoard's tools)."
     return str(result)
 
+# %% ../../nbs/28_envs_tool.ipynb #b6f2d042
 @patch
 def render_error(self:ToolEnv, message:str) -> str:
     "A `ToolError`'s message as the observation shows it."
     return f"ERROR | {message}"
 
+# %% ../../nbs/28_envs_tool.ipynb #3ec0b276
 @patch
 def _reset(self:ToolEnv, item:int) -> str:
     self.calls = []
@@ -372,6 +400,7 @@ def _parse(self:ToolEnv, action:str) -> tuple[ToolSpec, dict]:
     try: return spec, check_args(spec, args)
     except InvalidAction as e: raise InvalidAction(f"{e}; valid tools: {valid}") from None
 
+# %% ../../nbs/28_envs_tool.ipynb #3b9a5001
 @patch
 def _step(self:ToolEnv, parsed:tuple) -> tuple[str, float, bool]:
     spec, args = parsed
@@ -383,6 +412,7 @@ def _step(self:ToolEnv, parsed:tuple) -> tuple[str, float, bool]:
     text = self.render_result(result) if ok else self.render_error(result)
     return f"Observation: {text}\nGive me one action.", 0.0, False
 
+# %% ../../nbs/28_envs_tool.ipynb #30147fa5
 @patch
 def _finish(self:ToolEnv, answer) -> tuple[str, float, bool]:
     if isinstance(answer, list) and self.task.as_set:
@@ -392,16 +422,19 @@ def _finish(self:ToolEnv, answer) -> tuple[str, float, bool]:
     self.score = 1.0 if self.success else max(self.score, self.progress())
     return f"Observation: {self.render_result(answer)}\nGive me one action.", float(self.success), True
 
+# %% ../../nbs/28_envs_tool.ipynb #aa2a8d1c
 @patch
 def finished(self:ToolEnv, answer) -> bool:
     "Whether finishing with `answer` solves the task (query envs: the gold answer; operation envs override)."
     return same_answer(answer, self.task.answer, as_set=self.task.as_set)
 
+# %% ../../nbs/28_envs_tool.ipynb #8baea7ab
 @patch
 def progress(self:ToolEnv) -> float:
     "AgentBoard's progress rate now: the share of the task's subgoals met by successful results (operation envs override)."
     return progress_rate(self.task.subgoals, [c.result for c in self.calls if c.ok])
 
+# %% ../../nbs/28_envs_tool.ipynb #a9edcfdd
 @patch
 def check_valid_actions(self:ToolEnv) -> str:
     "The tool names (AgentBoard's check_valid_actions)."
@@ -413,6 +446,7 @@ def expert_plan(self:ToolEnv) -> list:
     "The expert's plan from the current state (the task's plan; envs whose plan depends on the state override)."
     return self.task.plan
 
+# %% ../../nbs/28_envs_tool.ipynb #be3ef6df
 @patch
 def expert_step(self:ToolEnv) -> Step:
     "The expert's next step: the first of the plan whose call has not succeeded yet."
@@ -420,12 +454,14 @@ def expert_step(self:ToolEnv) -> Step:
     plan = self.expert_plan()
     return next((s for s in plan if (s.tool, json.dumps(s.args, sort_keys=True)) not in done), plan[-1])
 
+# %% ../../nbs/28_envs_tool.ipynb #0d0955f5
 @patch
 def expert_action(self:ToolEnv) -> str:
     "The expert's next ReAct turn."
     s = self.expert_step()
     return format_react(s.thought, call_text(s.tool, s.args))
 
+# %% ../../nbs/28_envs_tool.ipynb #8fe14c00
 @patch
 def random_action(self:ToolEnv, rng) -> str:
     "A valid call drawn with numpy generator `rng`: a plan call other than finish, or a tool without required arguments."
@@ -452,6 +488,7 @@ def plan_example(cls, # a `ToolEnv` class
     env.close()
     return "\n".join(lines)
 
+# %% ../../nbs/28_envs_tool.ipynb #6bfd291f
 class PlanExample:
     "Class attribute for `prompt_example`: `plan_example(cls, kind, goal)`, computed once per class when first read."
     def __init__(self, kind:str|None=None, goal=None): self.kind, self.goal, self.texts = kind, goal, {}

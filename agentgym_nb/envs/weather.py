@@ -49,6 +49,7 @@ Rio de Janeiro,BR,-22.90642,-43.18223,11,6.7|Buenos Aires,AR,-34.61315,-58.37723
 Bogota,CO,4.60971,-74.08175,2640,7.7|Reykjavik,IS,64.13548,-21.89541,30,0.13|Helsinki,FI,60.16952,24.93545,17,0.65
 Oslo,NO,59.91273,10.74609,23,0.7|Dublin,IE,53.33306,-6.24889,17,1.0|Edinburgh,GB,55.95206,-3.19648,47,0.53"""
 
+# %% ../../nbs/29_envs_weather.ipynb #63373c8f
 @dataclass(frozen=True)
 class City:
     "A place the geocoder knows."
@@ -59,6 +60,7 @@ class City:
     elevation: float  # metres above sea level
     population: float  # millions; ranks cities of the same name
 
+# %% ../../nbs/29_envs_weather.ipynb #c89a9c60
 @cache
 def cities() -> tuple[City, ...]:
     "Every city of the world, in table order."
@@ -74,10 +76,12 @@ _COUNTRY_NAMES = {"US": "united states usa america", "GB": "united kingdom uk en
                   "NZ": "new zealand", "MX": "mexico", "BR": "brazil", "AR": "argentina", "PE": "peru", "CO": "colombia",
                   "IS": "iceland", "FI": "finland", "NO": "norway", "IE": "ireland"}
 
+# %% ../../nbs/29_envs_weather.ipynb #655255d5
 def _in_country(city:City, text:str) -> bool:
     t = text.strip().lower()
     return t == city.country_code.lower() or (len(t) > 1 and t in _COUNTRY_NAMES.get(city.country_code, ""))
 
+# %% ../../nbs/29_envs_weather.ipynb #271e1df1
 def geocode(name:str) -> dict:
     "Open-Meteo-style geocoding of `name`: {'results': [up to 3 places, most populous first]}."
     base, _, country = name.partition(",")
@@ -95,12 +99,14 @@ FIRST_DAY, LAST_DAY = date(2010, 1, 1), date(2026, 12, 31)  # the days the world
 EARTH_RADIUS_KM = 6371.0
 SAME_PLACE_KM = 50.0  # AgentBoard's threshold for two coordinates naming the same location
 
+# %% ../../nbs/29_envs_weather.ipynb #4b02853b
 def distance_km(lat1:float, lon1:float, lat2:float, lon2:float) -> float:
     "Great-circle distance in km (haversine, mean Earth radius)."
     p1, p2, dp, dl = map(math.radians, (lat1, lat2, lat2 - lat1, lon2 - lon1))
     a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
     return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
 
+# %% ../../nbs/29_envs_weather.ipynb #57f55e01
 @dataclass(frozen=True)
 class Station:
     "Where a point's weather comes from, and its climate."
@@ -118,6 +124,7 @@ class Station:
     waves: tuple  # (amplitude, period in days, phase) of the slow weather swings
     def __hash__(self): return self.sid  # cheap: stations key the day cache
 
+# %% ../../nbs/29_envs_weather.ipynb #f72e1303
 def _climate(sid:int, lat:float, lon:float, elev:float) -> Station:
     r = random.Random(WEATHER_SEED * 7919 + sid)
     a = abs(lat)
@@ -127,6 +134,7 @@ def _climate(sid:int, lat:float, lon:float, elev:float) -> Station:
     return Station(sid, round(lat, 2), round(lon, 2), elev, mean, max(swing, 0.5), lat < 0, r.uniform(3, 6.5),
                    r.uniform(0.15, 0.45), r.uniform(3, 11), r.uniform(8, 50), waves)
 
+# %% ../../nbs/29_envs_weather.ipynb #d791ec32
 @lru_cache(maxsize=4096)
 def station(lat:float, lon:float) -> Station:
     "The station giving the weather at (`lat`, `lon`): the nearest city within 50 km, else a half-degree grid cell."
@@ -150,6 +158,7 @@ class Day:
     snow: float  # snowfall_sum, cm
     aqi: int  # european_aqi_pm2_5 at noon
 
+# %% ../../nbs/29_envs_weather.ipynb #6aad2a26
 @lru_cache(maxsize=200_000)
 def day_weather(st:Station, d:date) -> Day:
     "The weather of station `st` on day `d`."
@@ -175,10 +184,12 @@ VARIABLES = {"temp": (("temperature_2m_max", "tmax", "C"), ("temperature_2m_min"
              "rain": (("rain_sum", "rain", "mm"),), "snow": (("snowfall_sum", "snow", "cm"),),
              "aqi": (("european_aqi_pm2_5", "aqi", "EAQI"),)}
 
+# %% ../../nbs/29_envs_weather.ipynb #72b7a2ce
 def days(start:date, end:date) -> list[date]:
     "The days from `start` to `end`, both included."
     return [start + timedelta(i) for i in range((end - start).days + 1)]
 
+# %% ../../nbs/29_envs_weather.ipynb #8da4e889
 def daily(lat:float, lon:float, start:date, end:date, what:str) -> dict:
     "The `what` series ('temp', 'rain', 'snow' or 'aqi') at (`lat`, `lon`) from `start` to `end`, Open-Meteo style."
     st, ds = station(lat, lon), days(start, end)
@@ -193,6 +204,7 @@ def daily(lat:float, lon:float, start:date, end:date, what:str) -> dict:
 # %% ../../nbs/29_envs_weather.ipynb #115bfe0f
 AQI_LEVELS = ((20, "good"), (40, "fair"), (60, "moderate"), (80, "poor"), (100, "very poor"))
 
+# %% ../../nbs/29_envs_weather.ipynb #e8df66b0
 def aqi_level(index:float) -> str:
     "The European AQI band of `index`: good, fair, moderate, poor, very poor or extremely poor."
     return next((name for top, name in AQI_LEVELS if index <= top), "extremely poor")
@@ -201,6 +213,7 @@ def aqi_level(index:float) -> str:
 SPAN_ERROR = ("Sorry, at present, we support a maximum time span of 30 days between start_date and end_date in a single query. "
               "Your input exceeds this range. You can split your current query into multiple sub-queries that meet our criteria.")
 
+# %% ../../nbs/29_envs_weather.ipynb #bf90127c
 def parse_day(text:str, name:str) -> date:
     "The date `text` ('YYYY-MM-DD'); a ToolError naming argument `name` otherwise."
     if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text.strip()): raise ToolError(f"{name} should be a date in the format 'YYYY-MM-DD', not {text[:30]!r}")
@@ -209,6 +222,7 @@ def parse_day(text:str, name:str) -> date:
     if not FIRST_DAY <= d <= LAST_DAY: raise ToolError(f"there is no weather data for {d} (data covers {FIRST_DAY} to {LAST_DAY})")
     return d
 
+# %% ../../nbs/29_envs_weather.ipynb #7657c3f3
 def check_dates(start:str, end:str, today:date, when:str) -> tuple[date, date]:
     "`(start, end)` as dates, checked for `when` = 'past' (before `today`) or 'future' (after it)."
     s, e = parse_day(start, "start_date"), parse_day(end, "end_date")
@@ -222,6 +236,7 @@ def check_dates(start:str, end:str, today:date, when:str) -> tuple[date, date]:
     if (e - s).days > 30: raise ToolError(SPAN_ERROR)
     return s, e
 
+# %% ../../nbs/29_envs_weather.ipynb #95396df3
 def check_place(lat:float, lon:float):
     "A ToolError unless (`lat`, `lon`) are coordinates on Earth."
     if not -90 <= lat <= 90: raise ToolError(f"latitude must be between -90 and 90, not {lat}")
@@ -231,6 +246,7 @@ def check_place(lat:float, lon:float):
 _NOTES = ('If you want to get the latitude and longitude information of a city, you must call "get_latitude_longitude"! '
           'Do not generate it by yourself which maybe wrong. If you are finished, you will call "finish" action.')
 
+# %% ../../nbs/29_envs_weather.ipynb #45229b1a
 def _example() -> str:
     sh = geocode("Shanghai")
     lat, lon = sh["results"][0]["latitude"], sh["results"][0]["longitude"]
@@ -249,6 +265,7 @@ def _example() -> str:
             f"Thought: The average temperature is {mean}, I will call finish to end the task.\n\n"
             f'Action: finish with Action Input: {{"answer": {mean}}}\nObservation: {mean}')
 
+# %% ../../nbs/29_envs_weather.ipynb #e3b79889
 _LAT, _LON = "The latitude of the location.", "The longitude of the location."
 
 # %% ../../nbs/29_envs_weather.ipynb #f1933ad1
@@ -280,38 +297,47 @@ def _series(self:WeatherEnv, lat, lon, start, end, what, when):
     s, e = check_dates(start, end, self.today, when)
     return daily(lat, lon, s, e, what)
 
+# %% ../../nbs/29_envs_weather.ipynb #795e143c
 @patch
 def _on_day(self:WeatherEnv, lat, lon, current_date, what):
     check_place(lat, lon)
     d = parse_day(current_date, "current_date")
     return daily(lat, lon, d, d, what)
 
+# %% ../../nbs/29_envs_weather.ipynb #c8a7069b
 _HIST = dict(latitude=_LAT, longitude=_LON, start_date="The start date of the historical data (YYYY-MM-DD).",
              end_date="The end date of the historical data (YYYY-MM-DD).")
 _FORE = dict(latitude=_LAT, longitude=_LON, start_date="The start date of the forecast (YYYY-MM-DD).",
              end_date="The end date of the forecast (YYYY-MM-DD).")
+
+# %% ../../nbs/29_envs_weather.ipynb #ec2a4763
 def _cur(what): return dict(latitude=_LAT, longitude=_LON, current_date=f"The current date to retrieve {what} data (YYYY-MM-DD).")
 
+# %% ../../nbs/29_envs_weather.ipynb #5a84823f
 @patch
 @tool("Get historical rainfall data for a specified location and date range.", returns="Historical rainfall data.", **_HIST)
 def get_historical_rain(self:WeatherEnv, latitude:float, longitude:float, start_date:str, end_date:str):
     return self._series(latitude, longitude, start_date, end_date, "rain", "past")
 
+# %% ../../nbs/29_envs_weather.ipynb #5b08807a
 @patch
 @tool("Get historical snowfall data for a specified location and date range.", returns="Historical snowfall data.", **_HIST)
 def get_historical_snow(self:WeatherEnv, latitude:float, longitude:float, start_date:str, end_date:str):
     return self._series(latitude, longitude, start_date, end_date, "snow", "past")
 
+# %% ../../nbs/29_envs_weather.ipynb #f6229fbf
 @patch
 @tool("Get snowfall forecast data for a specified location and date range.", returns="Snowfall forecast data.", **_FORE)
 def get_snow_forecast(self:WeatherEnv, latitude:float, longitude:float, start_date:str, end_date:str):
     return self._series(latitude, longitude, start_date, end_date, "snow", "future")
 
+# %% ../../nbs/29_envs_weather.ipynb #fa9b3592
 @patch
 @tool("Get current snowfall data for a specified location and date.", returns="Current snowfall data.", **_cur("snowfall"))
 def get_current_snow(self:WeatherEnv, latitude:float, longitude:float, current_date:str):
     return self._on_day(latitude, longitude, current_date, "snow")
 
+# %% ../../nbs/29_envs_weather.ipynb #1eda8043
 @patch
 @tool("Get current temperature data for a specified location and date.", returns="Current temperature data.", **_cur("temperature"))
 def get_current_temp(self:WeatherEnv, latitude:float, longitude:float, current_date:str):
@@ -323,6 +349,7 @@ def get_current_temp(self:WeatherEnv, latitude:float, longitude:float, current_d
       returns="latitude and longitude information for the specified location.", docs={"name": "The name of the location. (e.g., city name)"})
 def get_latitude_longitude(self:WeatherEnv, name:str): return geocode(name)
 
+# %% ../../nbs/29_envs_weather.ipynb #e75ab67d
 @patch
 @tool("Get elevation data for a specified location.", returns="Elevation data for the specified location.", latitude=_LAT, longitude=_LON)
 def get_elevation(self:WeatherEnv, latitude:float, longitude:float):
@@ -335,11 +362,13 @@ def get_elevation(self:WeatherEnv, latitude:float, longitude:float):
 def get_temp_forecast(self:WeatherEnv, latitude:float, longitude:float, start_date:str, end_date:str):
     return self._series(latitude, longitude, start_date, end_date, "temp", "future")
 
+# %% ../../nbs/29_envs_weather.ipynb #48307812
 @patch
 @tool("Get rainfall forecast data for a specified location and date range.", returns="Rainfall forecast data.", **_FORE)
 def get_rain_forecast(self:WeatherEnv, latitude:float, longitude:float, start_date:str, end_date:str):
     return self._series(latitude, longitude, start_date, end_date, "rain", "future")
 
+# %% ../../nbs/29_envs_weather.ipynb #c0ff7ad7
 @patch
 @tool("Get current rainfall data for a specified location and date.", returns="Current rainfall data.", **_cur("rainfall"))
 def get_current_rain(self:WeatherEnv, latitude:float, longitude:float, current_date:str):
@@ -355,33 +384,39 @@ def get_distance(self:WeatherEnv, latitude1:float, longitude1:float, latitude2:f
     check_place(latitude1, longitude1); check_place(latitude2, longitude2)
     return round(distance_km(latitude1, longitude1, latitude2, longitude2), 2)
 
+# %% ../../nbs/29_envs_weather.ipynb #65f79064
 @patch
 @tool("Get historical air quality index data for a specified location and date range.", returns="Historical air quality index (PM2.5) data.", **_HIST)
 def get_historical_air_quality_index(self:WeatherEnv, latitude:float, longitude:float, start_date:str, end_date:str):
     return self._series(latitude, longitude, start_date, end_date, "aqi", "past")
 
+# %% ../../nbs/29_envs_weather.ipynb #436adda1
 @patch
 @tool("Get current air quality index data for a specified location and date.", returns="Current air quality index (PM2.5) data.", **_cur("air quality index"))
 def get_current_air_quality_index(self:WeatherEnv, latitude:float, longitude:float, current_date:str):
     return self._on_day(latitude, longitude, current_date, "aqi")
 
+# %% ../../nbs/29_envs_weather.ipynb #6e83abfd
 @patch
 @tool("Determine the air quality level based on the air quality index (AQI).",
       returns="The air quality level, which can be 'good', 'fair', 'moderate', 'poor', 'very poor', or 'extremely poor'.",
       air_quality_index="The air quality index (AQI) value.")
 def get_air_quality_level(self:WeatherEnv, air_quality_index:float): return aqi_level(air_quality_index)
 
+# %% ../../nbs/29_envs_weather.ipynb #f99fb02a
 @patch
 def render_error(self:WeatherEnv, message:str) -> str: return f"Error: {message}"
 
 # %% ../../nbs/29_envs_weather.ipynb #d78ff842
 FIRST_TODAY, LAST_TODAY = date(2023, 1, 1), date(2024, 12, 31)  # the users' current dates
 
+# %% ../../nbs/29_envs_weather.ipynb #4df3e54c
 @cache
 def home_cities() -> tuple[City, ...]:
     "Cities a user can be in: those that are the first geocoding result for their own name."
     return tuple(c for c in cities() if geocode(c.name)["results"][0]["latitude"] == c.latitude)
 
+# %% ../../nbs/29_envs_weather.ipynb #aa0feb84
 class Ctx:
     "One item's draw: the generator, the user's date and city; writes plan steps and subgoals."
     def __init__(self, rng:random.Random):
@@ -426,8 +461,13 @@ class Ctx:
         meta = {"today": self.today.isoformat(), "home": self.home.name, **meta}
         return ToolTask(goal, answer, self.subgoals, self.steps, as_set, kind, meta)
 
+# %% ../../nbs/29_envs_weather.ipynb #d7c44b8b
 def _mean(xs): return round(sum(xs) / len(xs), 4)
+
+# %% ../../nbs/29_envs_weather.ipynb #0cb6c351
 def _ordinal(n:int) -> str: return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
+
+# %% ../../nbs/29_envs_weather.ipynb #346eb97b
 def _last_year(d:date) -> date: return d.replace(year=d.year - 1) if (d.month, d.day) != (2, 29) else date(d.year - 1, 2, 28)
 
 # %% ../../nbs/29_envs_weather.ipynb #7c613bbe
@@ -438,6 +478,7 @@ def t_avg_temp_yesterday(x:Ctx):
     return x.task("avg_temp_yesterday", "What was the average temperature in Celsius yesterday? Please provide the answer as a number.",
                   v, f"The mean temperature yesterday was {v}, so I finish with it.")
 
+# %% ../../nbs/29_envs_weather.ipynb #815dec78
 def t_max_temp_last_year(x:Ctx):
     x.where_am_i(); x.locate(x.home); x.when_is_it("to know which day last year is meant")
     d = _last_year(x.today)
@@ -445,12 +486,14 @@ def t_max_temp_last_year(x:Ctx):
     return x.task("max_temp_last_year", "What was the highest temperature on this day last year? Please provide the answer as a number.",
                   v, f"The maximum temperature on {d} was {v}.")
 
+# %% ../../nbs/29_envs_weather.ipynb #0059b791
 def t_min_temp_today(x:Ctx):
     x.where_am_i(); x.locate(x.home); x.when_is_it("to ask for today's temperature")
     v = x.fetch(x.home, "temp", x.today, x.today, f"Today is {x.today}. I get the current temperature data.")["temperature_2m_min"][0]
     return x.task("min_temp_today", "What is the lowest temperature today? Please provide the answer as a number.", v,
                   f"The minimum temperature today is {v}.")
 
+# %% ../../nbs/29_envs_weather.ipynb #dbc1d835
 def t_avg_temp_tomorrow(x:Ctx):
     x.where_am_i(); x.locate(x.home); x.when_is_it("to get the date of tomorrow")
     d = x.today + timedelta(1)
@@ -458,6 +501,7 @@ def t_avg_temp_tomorrow(x:Ctx):
     return x.task("avg_temp_tomorrow", "What is the average temperature tomorrow according to the weather forecast? Please provide the answer as a number.",
                   v, f"The forecast mean temperature for tomorrow is {v}.")
 
+# %% ../../nbs/29_envs_weather.ipynb #f181be47
 def t_today_vs_yesterday(x:Ctx):
     x.where_am_i(); x.locate(x.home); x.when_is_it("to know today and yesterday")
     y = x.today - timedelta(1)
@@ -468,6 +512,7 @@ def t_today_vs_yesterday(x:Ctx):
     return x.task("today_vs_yesterday", "Is the average temperature today higher than yesterday? Please provide the answer with 'Yes' or 'No'.",
                   ans, f"Today's mean is {a} and yesterday's was {b}, so the answer is {ans}.")
 
+# %% ../../nbs/29_envs_weather.ipynb #4d35569f
 def t_hottest_of_three(x:Ctx):
     x.where_am_i(); x.locate(x.home); x.when_is_it("to know which days of this month have passed")
     t, last = x.today, (x.today.replace(day=28) + timedelta(4)).replace(day=1) - timedelta(1)
@@ -483,6 +528,7 @@ def t_hottest_of_three(x:Ctx):
                   "Please provide the answer in the form of a date 'YYYY-MM-DD'.", best,
                   f"The mean temperatures are {means[0]}, {means[1]} and {means[2]}; the warmest day is {best}.")
 
+# %% ../../nbs/29_envs_weather.ipynb #825b9cd9
 def t_trip_compare(x:Ctx):
     other = x.city(x.home)
     x.where_am_i(); x.locate(x.home); x.locate(other); x.when_is_it("to get the day after tomorrow")
@@ -495,6 +541,7 @@ def t_trip_compare(x:Ctx):
                   "average temperature there higher than the average temperature here? Please provide the answer with 'Yes' or 'No'.",
                   ans, f"{other.name} will average {there} and {x.home.name} {here}, so the answer is {ans}.")
 
+# %% ../../nbs/29_envs_weather.ipynb #f8838f60
 def t_range_next_month(x:Ctx):
     other = x.city(x.home)
     x.when_is_it("to know which month is next"); x.locate(other)
@@ -515,6 +562,7 @@ def t_rain_past_week(x:Ctx):
     return x.task("rain_past_week", "How much rain fell in total over the past 7 days, not counting today? Please provide the answer in millimeters as a number.",
                   ans, f"The daily rain sums are {v}, {round(ans, 1)} mm in total.")
 
+# %% ../../nbs/29_envs_weather.ipynb #3b4b0e48
 def t_rainy_days_next_week(x:Ctx):
     x.where_am_i(); x.locate(x.home); x.when_is_it("to know the next 7 days")
     s, e = x.today + timedelta(1), x.today + timedelta(7)
@@ -523,6 +571,7 @@ def t_rainy_days_next_week(x:Ctx):
     return x.task("rainy_days_next_week", "According to the forecast, on how many of the next 7 days will it rain (a rain sum above 0)? "
                   "Please provide the answer as a number.", ans, f"The forecast rain sums are {v}: {ans} of the days have rain.")
 
+# %% ../../nbs/29_envs_weather.ipynb #c7a96699
 def _cold_city(x:Ctx, *avoid):
     "A city whose climate has a freezing month, and a today in its cold season; None when the draw has none."
     cold = [c for c in home_cities() if c not in avoid and (st := station(c.latitude, c.longitude)).mean_temp - st.swing < 1]
@@ -531,6 +580,7 @@ def _cold_city(x:Ctx, *avoid):
     x.today = date(x.rng.choice([2023, 2024]), x.rng.choice([month, month + 1, month + 11 if month == 1 else month - 1]), x.rng.randint(1, 28))
     return c
 
+# %% ../../nbs/29_envs_weather.ipynb #997c42da
 def t_snow_past_days(x:Ctx):
     c = _cold_city(x, x.home)
     x.when_is_it("to know the past 3 days"); x.locate(c)
@@ -540,6 +590,7 @@ def t_snow_past_days(x:Ctx):
     return x.task("snow_past_days", f"How much snow fell in {c.name} over the past 3 days? Please provide the total in centimeters as a number.",
                   ans, f"The daily snowfall sums are {v}, {round(ans, 1)} cm in total.")
 
+# %% ../../nbs/29_envs_weather.ipynb #f90eb479
 def t_snow_tomorrow(x:Ctx):
     c = _cold_city(x, x.home)
     x.when_is_it("to get the date of tomorrow"); x.locate(c)
@@ -549,6 +600,7 @@ def t_snow_tomorrow(x:Ctx):
     return x.task("snow_tomorrow", f"Will it snow in {c.name} tomorrow according to the forecast? Please provide the answer with 'Yes' or 'No'.",
                   ans, f"The forecast snowfall for tomorrow is {v} cm, so the answer is {ans}.")
 
+# %% ../../nbs/29_envs_weather.ipynb #4fe60e21
 def t_snow_today(x:Ctx):
     c = _cold_city(x, x.home)
     x.when_is_it("to ask for today's snowfall"); x.locate(c)
@@ -557,6 +609,7 @@ def t_snow_today(x:Ctx):
     return x.task("snow_today", f"How much snow falls in {c.name} today? Please provide the answer in centimeters as a number.",
                   v, f"Today's snowfall sum in {c.name} is {v} cm.")
 
+# %% ../../nbs/29_envs_weather.ipynb #65c0e3bc
 def t_rain_today(x:Ctx):
     c = x.city()
     x.when_is_it("to ask for today's rain"); x.locate(c)
@@ -575,6 +628,7 @@ def t_aqi_level_today(x:Ctx):
     return x.task("aqi_level_today", "What is the air quality level where I am today? Please answer with 'good', 'fair', 'moderate', "
                   "'poor', 'very poor', or 'extremely poor'.", level, f"The level of index {v} is {level}.")
 
+# %% ../../nbs/29_envs_weather.ipynb #077bdf60
 def t_aqi_past_days(x:Ctx):
     c = x.city()
     x.when_is_it("to know the past 3 days"); x.locate(c)
@@ -584,6 +638,7 @@ def t_aqi_past_days(x:Ctx):
     return x.task("aqi_past_days", f"What was the average air quality index (PM2.5) in {c.name} over the past 3 days? Please provide the answer as a number.",
                   ans, f"The daily indices are {v}; their average is {round(ans, 2)}.")
 
+# %% ../../nbs/29_envs_weather.ipynb #2669964d
 def t_higher_city(x:Ctx):
     a = x.city(); b = x.city(a)
     if a.elevation == b.elevation: return None
@@ -595,6 +650,7 @@ def t_higher_city(x:Ctx):
     return x.task("higher_city", f"Which city is higher above sea level, {a.name} or {b.name}? Please provide the answer with '{a.name}' or '{b.name}'.",
                   ans, f"{a.name} is at {a.elevation} m and {b.name} at {b.elevation} m, so {ans} is higher.")
 
+# %% ../../nbs/29_envs_weather.ipynb #191198af
 def t_distance(x:Ctx):
     a = x.city(); b = x.city(a)
     x.locate(a); x.locate(b)
@@ -605,6 +661,7 @@ def t_distance(x:Ctx):
     return x.task("distance", f"How far is it from {a.name} to {b.name} in kilometers? Please provide the answer as a number.",
                   km, f"The distance is {km} km.", abs_tol=1.0)
 
+# %% ../../nbs/29_envs_weather.ipynb #75f9cc65
 def t_warmer_city_tomorrow(x:Ctx):
     a = x.city(); b = x.city(a)
     x.when_is_it("to get the date of tomorrow"); x.locate(a); x.locate(b)
@@ -616,6 +673,7 @@ def t_warmer_city_tomorrow(x:Ctx):
     return x.task("warmer_city_tomorrow", f"Which city will have a higher maximum temperature tomorrow, {a.name} or {b.name}? "
                   f"Please provide the answer with '{a.name}' or '{b.name}'.", ans, f"{a.name} will reach {va} and {b.name} {vb}, so {ans}.")
 
+# %% ../../nbs/29_envs_weather.ipynb #feac47c0
 def t_range_next_week(x:Ctx):
     x.where_am_i(); x.locate(x.home); x.when_is_it("to know the next 7 days")
     s, e = x.today + timedelta(1), x.today + timedelta(7)
@@ -625,6 +683,7 @@ def t_range_next_week(x:Ctx):
                   "minimum and the highest maximum temperature in Celsius as an array [min, max].", ans,
                   f"The lowest minimum is {ans[0]} and the highest maximum {ans[1]}.")
 
+# %% ../../nbs/29_envs_weather.ipynb #18aea021
 def t_coldest_day_so_far(x:Ctx):
     if x.today.day < 4: return None
     x.where_am_i(); x.locate(x.home); x.when_is_it("to know which days of this month have passed")
@@ -636,6 +695,7 @@ def t_coldest_day_so_far(x:Ctx):
     return x.task("coldest_day_so_far", "Which day of this month so far (before today) had the lowest average temperature? "
                   "Please provide the answer in 'YYYY-MM-DD' format.", ans, f"The lowest mean, {min(means)}, was on {ans}.")
 
+# %% ../../nbs/29_envs_weather.ipynb #86864a3f
 def t_compare_last_year(x:Ctx):
     x.where_am_i(); x.locate(x.home); x.when_is_it("to know today and the same day last year")
     d = _last_year(x.today)
@@ -645,6 +705,7 @@ def t_compare_last_year(x:Ctx):
     return x.task("compare_last_year", "How does the average temperature today compare to the same day last year? "
                   "Please answer with 'higher', 'lower', or 'same'.", ans, f"Today's mean is {a} and last year's {b}, so it is {ans}.")
 
+# %% ../../nbs/29_envs_weather.ipynb #de8594e9
 TEMPLATES = [t_avg_temp_yesterday, t_max_temp_last_year, t_min_temp_today, t_avg_temp_tomorrow, t_today_vs_yesterday,
              t_hottest_of_three, t_trip_compare, t_range_next_month, t_rain_past_week, t_rainy_days_next_week, t_snow_past_days,
              t_snow_tomorrow, t_snow_today, t_rain_today, t_aqi_level_today, t_aqi_past_days, t_higher_city, t_distance,
@@ -666,6 +727,7 @@ def _task(self:WeatherEnv, item:int) -> ToolTask:
     self.today, self.home = date.fromisoformat(task.meta["today"]), task.meta["home"]
     return task
 
+# %% ../../nbs/29_envs_weather.ipynb #adef7a60
 @patch
 def finished(self:WeatherEnv, answer) -> bool:
     return same_answer(answer, self.task.answer, as_set=self.task.as_set, abs_tol=self.task.meta.get("abs_tol", 0.05))

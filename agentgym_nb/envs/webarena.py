@@ -23,6 +23,7 @@ from .webarena_sites import SPLITS
 # %% ../../nbs/35_envs_webarena.ipynb #44af622d
 CHROMIUM = os.environ.get("AGENTGYM_CHROMIUM", "/usr/bin/chromium")
 
+# %% ../../nbs/35_envs_webarena.ipynb #aeb44810
 class BrowserThread:
     "One headless Chromium owned by one thread; `call(fn, *args)` runs `fn(browser, *args)` there."
     def __init__(self, executable:str=CHROMIUM, max_contexts:int=64):
@@ -74,9 +75,11 @@ class BrowserThread:
         if self._thread is not None and self._thread.is_alive():
             self._q.put(None); self._thread.join(30)
 
+# %% ../../nbs/35_envs_webarena.ipynb #96feb5f6
 _BROWSERS, _BROWSERS_LOCK, _NEXT = [], threading.Lock(), [0]
 N_BROWSERS = int(os.environ.get("AGENTGYM_BROWSERS", "1"))  # browser threads per process (each its own Chromium)
 
+# %% ../../nbs/35_envs_webarena.ipynb #79d6f269
 def browser_thread(k:int=0) -> BrowserThread:
     "The process's browser thread number `k` (made on first use)."
     with _BROWSERS_LOCK:
@@ -84,6 +87,7 @@ def browser_thread(k:int=0) -> BrowserThread:
             _BROWSERS.append(BrowserThread()); atexit.register(_BROWSERS[-1].stop)
         return _BROWSERS[k]
 
+# %% ../../nbs/35_envs_webarena.ipynb #1791a048
 def next_browser() -> BrowserThread:
     "The browser thread for a new session: round-robin over `N_BROWSERS` (env var `AGENTGYM_BROWSERS`, default 1)."
     with _BROWSERS_LOCK: k = _NEXT[0] % max(N_BROWSERS, 1); _NEXT[0] += 1
@@ -97,8 +101,10 @@ EMPTY_ROLES = {"generic", "img", "list", "strong", "paragraph", "banner", "navig
 IGNORED_PROPS = {"focusable", "editable", "readonly", "level", "settable", "multiline", "invalid", "describedby",
                  "labelledby", "controls", "owns", "details", "flowto", "activedescendant", "url", "hiddenRoot"}
 
+# %% ../../nbs/35_envs_webarena.ipynb #0b010253
 def _clean(s) -> str: return " ".join(str(s).split())
 
+# %% ../../nbs/35_envs_webarena.ipynb #83499165
 def tree_text(nodes:list) -> tuple[str, dict]:
     "The text of CDP AX `nodes` and a map id -> {role, name, backend} of the nodes shown."
     by_id = {n["nodeId"]: n for n in nodes}
@@ -129,6 +135,7 @@ KEYS = {"ctrl": "Control", "control": "Control", "cmd": "Meta", "meta": "Meta", 
         "end": "End", "arrowup": "ArrowUp", "arrowdown": "ArrowDown", "arrowleft": "ArrowLeft", "arrowright": "ArrowRight",
         "up": "ArrowUp", "down": "ArrowDown", "left": "ArrowLeft", "right": "ArrowRight"}
 
+# %% ../../nbs/35_envs_webarena.ipynb #c3945b2b
 def key_comb(text:str) -> str:
     "WebArena's key combination (`Ctrl+a`, `Enter`) as Playwright's key name."
     parts = [p.strip() for p in text.split("+")]
@@ -136,6 +143,7 @@ def key_comb(text:str) -> str:
     out = [KEYS.get(p.lower(), p if len(p) == 1 else p[:1].upper() + p[1:]) for p in parts]
     return "+".join(out)
 
+# %% ../../nbs/35_envs_webarena.ipynb #e81f1ef4
 class Session:
     "One browser context: tabs, the tree of the current tab, and WebArena's actions. Used on the browser thread only."
     def __init__(self, browser, allowed:list[str], aliases:dict|None=None, cookies:list|None=None,
@@ -178,12 +186,14 @@ def shown_url(self:Session, url:str) -> str:
         if url == real or url.startswith(real + "/") or url.startswith(real + "?"): return alias + url[len(real):]
     return url
 
+# %% ../../nbs/35_envs_webarena.ipynb #ce53d375
 @patch
 def real_url(self:Session, url:str) -> str:
     for real, alias in self.aliases.items():
         if url == alias or url.startswith(alias + "/") or url.startswith(alias + "?"): return real + url[len(alias):]
     return url
 
+# %% ../../nbs/35_envs_webarena.ipynb #c642d1f4
 @patch
 def settle(self:Session):
     "Wait until the current tab has loaded (a click may have started a navigation)."
@@ -191,6 +201,7 @@ def settle(self:Session):
         try: p.wait_for_load_state("load")
         except Exception: pass
 
+# %% ../../nbs/35_envs_webarena.ipynb #e11eadf7
 @patch
 def open(self:Session, url:str):
     "Start with one tab at `url`."
@@ -215,12 +226,14 @@ def observe(self:Session) -> str:
     tabs = " | ".join(f"Tab {i}{' (current)' if p is page else ''}: {p.title()}" for i, p in enumerate(self.pages))
     return f"{tabs}\n\n{text}"
 
+# %% ../../nbs/35_envs_webarena.ipynb #f9ed3dff
 @patch
 def url(self:Session) -> str: return self.shown_url(self.page.url)
 
 # %% ../../nbs/35_envs_webarena.ipynb #ee8e8289
 _MARK = "data-agentgym-target"
 
+# %% ../../nbs/35_envs_webarena.ipynb #56637dbc
 @patch
 def element(self:Session, i:int):
     "A locator for the element shown with id `i`."
@@ -236,6 +249,7 @@ def element(self:Session, i:int):
     except Exception: raise InvalidAction(f"element [{i}] is no longer on the page")
     return self.page.locator(f"[{_MARK}]").first
 
+# %% ../../nbs/35_envs_webarena.ipynb #ec95728a
 @patch
 def act(self:Session, kind:str, args:tuple):
     "Do one WebArena action `kind` with its parsed `args` on the current tab."
@@ -285,11 +299,13 @@ ACTION_HINT = ("one of: click [id], type [id] [text] [0|1], hover [id], press [k
 
 _FENCED = re.compile(r"```(.*?)```", re.S)
 
+# %% ../../nbs/35_envs_webarena.ipynb #3a685b0d
 def extract_action(reply:str) -> str:
     "The action in `reply` as AgentGym's WebArena server takes it: the inside of the first ``` block, else the reply."
     m = _FENCED.search(reply)
     return m.group(1).strip() if m else reply.strip()
 
+# %% ../../nbs/35_envs_webarena.ipynb #7db3207b
 def parse_action(text:str) -> tuple[str, tuple]:
     "WebArena action `text` as `(kind, args)`."
     t = text.strip().strip("`").strip()
@@ -334,11 +350,14 @@ def _norm(s) -> str:
     s = re.sub(r"(\d)\.0+\b", r"\1", s)
     return " ".join(re.sub(r"[^\w$%./-]+", " ", s).replace(" .", " ").split()).strip(" .")
 
+# %% ../../nbs/35_envs_webarena.ipynb #7bfed13a
 def exact_match(answer:str, ref:str) -> float: return float(_norm(answer) == _norm(ref))
 
+# %% ../../nbs/35_envs_webarena.ipynb #22106b26
 def must_include(answer:str, ref:str) -> float:
     return float(any(_norm(alt) in _norm(answer) for alt in str(ref).split(" |OR| ")))
 
+# %% ../../nbs/35_envs_webarena.ipynb #1534166b
 def fuzzy_match(answer:str, refs:list|str) -> float:
     "Our deterministic stand-in for WebArena's LLM judge: every reference's words in the answer, or token-set ratio >= 90."
     from rapidfuzz import fuzz
@@ -347,6 +366,7 @@ def fuzzy_match(answer:str, refs:list|str) -> float:
     a = _norm(answer)
     return float(all(set(_norm(r).split()) <= set(a.split()) or fuzz.token_set_ratio(_norm(r), a) >= 90 for r in refs))
 
+# %% ../../nbs/35_envs_webarena.ipynb #9f638441
 def string_match(answer:str, refs:dict) -> float:
     "WebArena's `string_match` score of `answer` against `reference_answers`."
     score = 1.0
@@ -357,6 +377,7 @@ def string_match(answer:str, refs:dict) -> float:
         else: raise ValueError(f"unknown reference answer kind {kind!r}")
     return score
 
+# %% ../../nbs/35_envs_webarena.ipynb #07a6caa8
 def url_match(url:str, ref:str, note:str="GOLD in PRED") -> float:
     "WebArena's `url_match`: path and query of `url` against reference `ref` (alternatives split by ` |OR| `)."
     def parts(u):
@@ -369,6 +390,7 @@ def url_match(url:str, ref:str, note:str="GOLD in PRED") -> float:
         if path_ok and all(p_q.get(k) == v or set(v) <= set(p_q.get(k, [])) for k, v in r_q.items()): return 1.0
     return 0.0
 
+# %% ../../nbs/35_envs_webarena.ipynb #22c34a6b
 def rows_match(rows:list, expected:list) -> float:
     "`db_check`: query rows equal `expected` as a multiset."
     key = lambda r: json.dumps([str(x) for x in r])
@@ -406,12 +428,14 @@ PLACEHOLDERS = {"__SHOPPING__": "shopping", "__SHOPPING_ADMIN__": "shopping_admi
 ENV_VARS = {"shopping": "WEBARENA_SHOPPING", "shopping_admin": "WEBARENA_SHOPPING_ADMIN", "reddit": "WEBARENA_REDDIT",
             "gitlab": "WEBARENA_GITLAB", "map": "WEBARENA_MAP", "wikipedia": "WEBARENA_WIKIPEDIA", "homepage": "WEBARENA_HOMEPAGE"}
 
+# %% ../../nbs/35_envs_webarena.ipynb #d7186431
 def fill_url(url:str, urls:dict) -> str:
     "`url` with WebArena's placeholders replaced by the base URLs in `urls` (site key -> base)."
     for ph, key in PLACEHOLDERS.items():
         if ph in url and key in urls: url = url.replace(ph, urls[key].rstrip("/"))
     return url
 
+# %% ../../nbs/35_envs_webarena.ipynb #463634ff
 class OriginalSites:
     "A user's running WebArena sites (base URLs by site key, or env vars `WEBARENA_SHOPPING`, ...)."
     def __init__(self, urls:dict|None=None):
@@ -424,6 +448,7 @@ class OriginalSites:
     def cookies(self, world): return []
     def db_path(self, site, world): raise ValueError("db_check needs the env's own local sites")
 
+# %% ../../nbs/35_envs_webarena.ipynb #8208e273
 def load_config_dir(folder) -> list[dict]:
     "WebArena's task config files in `folder` (`<task_id>.json`, or one JSON list), by task id."
     folder = Path(folder)
@@ -454,7 +479,10 @@ class LocalSiteSource:
         return [{"name": "agentgym_world", "value": str(world), "domain": "127.0.0.1", "path": "/"}]
     def db_path(self, site, world): return self.sites.db_path(site, world)
 
+# %% ../../nbs/35_envs_webarena.ipynb #fbc20f11
 _LOCAL = {}
+
+# %% ../../nbs/35_envs_webarena.ipynb #1f926f9a
 def local_sites(seed:int|None=None) -> LocalSiteSource:
     "The process's local sites for `seed` (started on first use)."
     if seed not in _LOCAL: _LOCAL[seed] = LocalSiteSource(seed)
@@ -553,10 +581,12 @@ def _observation(self:WebArenaEnv, note:str="") -> str:
     return (f"{head}OBSERVATION:\n{tree}\nURL: {self.session.url()}\nOBJECTIVE: {self.task['intent']}\n"
             f"PREVIOUS ACTION: {self.prev_action}")
 
+# %% ../../nbs/35_envs_webarena.ipynb #4a4df465
 @patch
 def _call(self:WebArenaEnv, fn, *args):
     return self.bt.call(lambda b: fn(*args))
 
+# %% ../../nbs/35_envs_webarena.ipynb #f87adab4
 @patch
 def _release(self:WebArenaEnv, wait:bool=True):
     if self.session is not None:
@@ -567,6 +597,7 @@ def _release(self:WebArenaEnv, wait:bool=True):
     if self.world is not None:
         self.sites.drop_world(self.world); self.world = None
 
+# %% ../../nbs/35_envs_webarena.ipynb #19453d95
 @patch
 def _reset(self:WebArenaEnv, item:int) -> str:
     self._release()
@@ -585,11 +616,13 @@ def _reset(self:WebArenaEnv, item:int) -> str:
         self.session.open(start); return self._observation()
     return self._call(go)
 
+# %% ../../nbs/35_envs_webarena.ipynb #55cc3b3e
 @patch
 def close(self:WebArenaEnv):
     "Close the browser context and drop the episode's world."
     self._release()
 
+# %% ../../nbs/35_envs_webarena.ipynb #8c0e916f
 @patch
 def __del__(self:WebArenaEnv):  # an env dropped without `close()` gives its context back
     try: self._release(wait=False)  # never a browser call from a finaliser: it may run on the browser thread
@@ -601,6 +634,7 @@ def _parse(self:WebArenaEnv, action:str):
     action = extract_action(action)
     return action, parse_action(action)
 
+# %% ../../nbs/35_envs_webarena.ipynb #f13fe362
 @patch
 def _step(self:WebArenaEnv, parsed) -> tuple[str, float, bool]:
     text, (kind, args) = parsed
@@ -616,6 +650,7 @@ def _step(self:WebArenaEnv, parsed) -> tuple[str, float, bool]:
         return self._observation()
     return self._call(go), 0.0, False
 
+# %% ../../nbs/35_envs_webarena.ipynb #926c02fb
 @patch
 def evaluate(self:WebArenaEnv, answer:str) -> float:
     "The task's evaluators on the episode's final state and `answer` (on the browser thread); their product."
@@ -632,6 +667,7 @@ def evaluate(self:WebArenaEnv, answer:str) -> float:
         else: raise ValueError(f"unknown eval type {kind!r}")
     return score
 
+# %% ../../nbs/35_envs_webarena.ipynb #f9709688
 @patch
 def detail(self:WebArenaEnv) -> dict:
     "The episode's state: the task id, intent, URL and the answer given."

@@ -24,6 +24,7 @@ SEED = 20231101  # default seed of the sites' data and the tasks
 TODAY = dt.date(2023, 7, 1)  # the world's "now": the newest order or post is older than this
 SHOP_USER, FORUM_USER = 1, 1  # ids of the logged-in shopper and forum user (WebArena's tasks start logged in)
 
+# %% ../../nbs/34_webarena_sites.ipynb #e450830a
 CATEGORIES = {  # name: (product nouns, price range in dollars)
     "Electronics": (["Wireless Earbuds", "Bluetooth Speaker", "USB-C Charger", "HDMI Cable", "Smart Watch",
                      "Portable SSD", "Webcam", "Gaming Mouse", "Mechanical Keyboard", "Power Bank"], (9, 249)),
@@ -42,15 +43,21 @@ CATEGORIES = {  # name: (product nouns, price range in dollars)
     "Pet Supplies": (["Dog Leash", "Cat Tree", "Pet Bed", "Dog Treats", "Cat Litter", "Aquarium Filter",
                       "Bird Feeder", "Chew Toy", "Pet Shampoo", "Food Bowl"], (4, 129)),
 }
+
+# %% ../../nbs/34_webarena_sites.ipynb #06ba5467
 BRANDS = ["Acme", "Northwind", "Bluepeak", "Lumina", "Vertex", "Harbor", "Solstice", "Kestrel", "Orchard", "Nimbus",
           "Riverstone", "Pinecrest", "Aurora", "Brightline", "Copperleaf", "Everfield"]
 ADJECTIVES = ["Classic", "Pro", "Ultra", "Compact", "Deluxe", "Eco", "Essential", "Premium", "Lite", "Max"]
 ORDER_STATUSES = ["Pending", "Processing", "On Hold", "Complete", "Canceled", "Closed"]
+
+# %% ../../nbs/34_webarena_sites.ipynb #e44b6da5
 REVIEW_TITLES = {1: ["Very disappointed", "Broke after a week", "Not as described", "Would not buy again"],
                  2: ["Not great", "Below expectations", "Meh", "Could be better"],
                  3: ["It's okay", "Average", "Decent for the price", "Does the job"],
                  4: ["Pretty good", "Happy with it", "Solid purchase", "Works well"],
                  5: ["Love it", "Excellent quality", "Highly recommend", "Perfect", "Best purchase this year"]}
+
+# %% ../../nbs/34_webarena_sites.ipynb #798bb409
 FORUMS = {  # name: (description, topics)
     "books": ("Readers talk about what they read.", ["fantasy series", "audiobooks", "classic novels", "e-readers",
               "book clubs", "poetry", "mystery novels", "library apps", "science fiction", "memoirs", "used bookstores",
@@ -89,6 +96,8 @@ FORUMS = {  # name: (description, topics)
                 "ancient egypt", "world war letters", "lost cities", "history podcasts", "local museums",
                 "old photographs", "shipwrecks", "printing presses"]),
 }
+
+# %% ../../nbs/34_webarena_sites.ipynb #2e8d35bb
 TITLE_PATTERNS = ["What are your thoughts on {t}?", "Looking for recommendations on {t}", "Anyone else into {t}?",
                   "Beginner question about {t}", "My unpopular opinion about {t}", "Best resources for {t}",
                   "I finally tried {t} and here is what happened", "Is it worth getting into {t}?",
@@ -109,16 +118,24 @@ CREATE TABLE reviews(id INTEGER PRIMARY KEY, product_id INT, customer_id INT, ni
 CREATE TABLE cart_items(customer_id INT, product_id INT, qty INT, PRIMARY KEY(customer_id, product_id));
 """
 
+# %% ../../nbs/34_webarena_sites.ipynb #434f8ee1
 def _slug(s): return re.sub(r"[^a-z0-9]+", "-", s.lower()).strip("-")
+
+# %% ../../nbs/34_webarena_sites.ipynb #3387b754
 def _faker(seed):
     from faker import Faker
     fk = Faker("en_US"); fk.seed_instance(seed)
     return fk
+
+# %% ../../nbs/34_webarena_sites.ipynb #cebff0ec
 def _ascii(s): return s.encode("ascii", "ignore").decode()
+
+# %% ../../nbs/34_webarena_sites.ipynb #e867b317
 def _day(rng, start, end):
     "A seeded date between `start` and `end` (inclusive)."
     return start + dt.timedelta(days=rng.randrange((end - start).days + 1))
 
+# %% ../../nbs/34_webarena_sites.ipynb #d4ba5ede
 def build_shop(conn:sqlite3.Connection, # an empty database to fill
                seed:int=SEED):
     "Create and fill the shop's tables (storefront and admin share them)."
@@ -182,10 +199,12 @@ CREATE TABLE votes(user_id INT, post_id INT, value INT, PRIMARY KEY(user_id, pos
 CREATE TABLE subscriptions(user_id INT, forum_id INT, PRIMARY KEY(user_id, forum_id));
 """
 
+# %% ../../nbs/34_webarena_sites.ipynb #c46bb2a2
 def _stamp(rng, start, end):
     "A seeded timestamp 'YYYY-MM-DD HH:MM' between two dates."
     return f"{_day(rng, start, end).isoformat()} {rng.randrange(24):02d}:{rng.randrange(60):02d}"
 
+# %% ../../nbs/34_webarena_sites.ipynb #873a0d29
 def build_forum(conn:sqlite3.Connection, # an empty database to fill
                 seed:int=SEED):
     "Create and fill the forum's tables."
@@ -223,8 +242,10 @@ def build_forum(conn:sqlite3.Connection, # an empty database to fill
 # %% ../../nbs/34_webarena_sites.ipynb #3bea8e27
 PAGE_SIZE = {"products": 12, "orders": 10, "admin": 20, "posts": 20}
 
+# %% ../../nbs/34_webarena_sites.ipynb #97722a44
 def money(cents:int) -> str: return f"${cents / 100:,.2f}"
 
+# %% ../../nbs/34_webarena_sites.ipynb #121438da
 def shop_search(db, q:str) -> list:
     "Products whose name contains every word of `q` (an exact name first, then by name)."
     words = q.lower().split() or [""]
@@ -232,26 +253,32 @@ def shop_search(db, q:str) -> list:
     return db.execute(f"SELECT * FROM products WHERE enabled=1 AND {where} ORDER BY lower(name)=? DESC, name",
                       [f"%{w}%" for w in words] + [q.lower()]).fetchall()
 
+# %% ../../nbs/34_webarena_sites.ipynb #254dd877
 def bestsellers(db, month:str) -> list:
     "(product name, units) sold in `month` ('YYYY-MM'), best first, ties by name; canceled orders excluded."
     return db.execute("""SELECT p.name, sum(i.qty) AS units FROM order_items i JOIN orders o ON o.id=i.order_id
       JOIN products p ON p.id=i.product_id WHERE substr(o.created,1,7)=? AND o.status!='Canceled'
       GROUP BY p.id ORDER BY units DESC, p.name LIMIT 10""", (month,)).fetchall()
 
+# %% ../../nbs/34_webarena_sites.ipynb #be027bf2
 def report_months(db) -> list:
     return [r[0] for r in db.execute("SELECT DISTINCT substr(created,1,7) FROM orders ORDER BY 1 DESC")]
 
+# %% ../../nbs/34_webarena_sites.ipynb #83af0e1c
 def month_name(m:str) -> str: return dt.date.fromisoformat(m + "-01").strftime("%B %Y")
 
+# %% ../../nbs/34_webarena_sites.ipynb #b99d554c
 POST_SQL = """SELECT p.*, f.name AS forum, u.username, coalesce(v.score, 0) AS score, coalesce(c.n, 0) AS ncomments
   FROM posts p JOIN forums f ON f.id=p.forum_id JOIN users u ON u.id=p.user_id
   LEFT JOIN (SELECT post_id, sum(value) AS score FROM votes GROUP BY post_id) v ON v.post_id=p.id
   LEFT JOIN (SELECT post_id, count(*) AS n FROM comments GROUP BY post_id) c ON c.post_id=p.id"""
 
+# %% ../../nbs/34_webarena_sites.ipynb #25e0e82e
 def _hot(r):
     age = (dt.datetime.combine(TODAY, dt.time()) - dt.datetime.fromisoformat(r["created"])).total_seconds() / 86400
     return (r["score"] + 1) / (age + 2) ** 1.2
 
+# %% ../../nbs/34_webarena_sites.ipynb #16858794
 def forum_posts(db, forum:str|None=None, sort:str="hot", q:str|None=None) -> list:
     "Posts of a forum (all forums for None) in a sort order: hot, new or top; `q` filters titles."
     where, args = [], []
@@ -266,6 +293,7 @@ def forum_posts(db, forum:str|None=None, sort:str="hot", q:str|None=None) -> lis
 SITE_DB = {"shopping": "shop", "shopping_admin": "shop", "reddit": "forum"}  # WebArena site key -> database
 COOKIE = "agentgym_world"
 
+# %% ../../nbs/34_webarena_sites.ipynb #735393ac
 class LocalSites:
     "The shop, its admin panel and the forum on 127.0.0.1, with per-episode worlds."
     def __init__(self, seed:int=SEED, # seed of the generated data
@@ -312,14 +340,17 @@ def _world(request:Request) -> str:
     w = request.cookies.get(COOKIE, "default")
     return w if re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", w) else "default"
 
+# %% ../../nbs/34_webarena_sites.ipynb #f95189a2
 class _NoWorld(Exception): pass
 
+# %% ../../nbs/34_webarena_sites.ipynb #4b60a59a
 def _db(sites:LocalSites, site:str, request:Request) -> sqlite3.Connection:
     p = sites.db_path(site, _world(request))
     if not p.exists(): raise _NoWorld(_world(request))
     c = sqlite3.connect(p, timeout=10); c.row_factory = sqlite3.Row
     return c
 
+# %% ../../nbs/34_webarena_sites.ipynb #2688df62
 async def _form(request:Request) -> dict:
     "The url-encoded form of a POST (first value of each field)."
     return {k: v[0] for k, v in parse_qs((await request.body()).decode(), keep_blank_values=True).items()}
@@ -330,6 +361,7 @@ CSS = ("body{font-family:sans-serif;margin:0}header{background:#234;color:#fff;p
        "margin-right:12px}main{padding:12px}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 6px}"
        "form.inline{display:inline}li{margin:4px 0}")
 
+# %% ../../nbs/34_webarena_sites.ipynb #e0e2cec9
 def page(title:str, body:str, site:str, nav:list, search:tuple|None=None) -> HTMLResponse:
     "A whole page: banner `site`, `nav` [(text, href)], optional search form (action, label, value)."
     links = "".join(f'<a href="{e(h)}">{e(t)}</a>' for t, h in nav)
@@ -342,6 +374,7 @@ def page(title:str, body:str, site:str, nav:list, search:tuple|None=None) -> HTM
                         f'<style>{CSS}</style></head><body><header><strong>{e(site)}</strong> <nav aria-label="Main">{links}'
                         f'</nav> {s}</header><main><h1>{e(title)}</h1>{body}</main></body></html>')
 
+# %% ../../nbs/34_webarena_sites.ipynb #9fe4a476
 def pager(base:str, params:dict, p:int, n:int, size:int) -> str:
     "Previous/Next links and 'Page k of m' for item count `n`."
     pages = max(1, math.ceil(n / size)); out = []
@@ -351,10 +384,12 @@ def pager(base:str, params:dict, p:int, n:int, size:int) -> str:
     if p < pages: out.append(link(p + 1, "Next Page"))
     return f'<nav aria-label="Pagination">{" ".join(out)}</nav>'
 
+# %% ../../nbs/34_webarena_sites.ipynb #34e79c15
 def _page_no(request) -> int:
     try: return max(1, int(request.query_params.get("p", 1)))
     except ValueError: return 1
 
+# %% ../../nbs/34_webarena_sites.ipynb #dff8eb01
 def _post_form(action:str, button:str, hidden:dict|None=None) -> str:
     h = "".join(f'<input type="hidden" name="{e(k)}" value="{e(v)}">' for k, v in (hidden or {}).items())
     return f'<form class="inline" method="post" action="{e(action)}">{h}<button type="submit">{e(button)}</button></form>'
@@ -522,6 +557,7 @@ def shop_app(sites:LocalSites) -> FastAPI:
 ORDER_ACTIONS = {"Hold": ({"Pending", "Processing"}, "On Hold"), "Unhold": ({"On Hold"}, "Processing"),
                  "Cancel": ({"Pending", "Processing", "On Hold"}, "Canceled"), "Ship": ({"Processing"}, "Complete")}
 
+# %% ../../nbs/34_webarena_sites.ipynb #45f8ae87
 def admin_app(sites:LocalSites) -> FastAPI:
     "The admin panel (WebArena's `__SHOPPING_ADMIN__`, base URL ending in /admin)."
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
@@ -819,6 +855,7 @@ def _serve(app) -> tuple:
     th = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True, name="webarena-site"); th.start()
     return srv, th, sock.getsockname()[1]
 
+# %% ../../nbs/34_webarena_sites.ipynb #1e2dc02f
 @patch
 def start(self:LocalSites, timeout:float=30) -> dict:
     "Serve the three sites (once); returns `urls`."
@@ -832,6 +869,7 @@ def start(self:LocalSites, timeout:float=30) -> dict:
         time.sleep(0.02)
     return self.urls
 
+# %% ../../nbs/34_webarena_sites.ipynb #83a190b5
 @patch
 def stop(self:LocalSites):
     "Shut the servers down (the worlds stay)."
@@ -839,28 +877,49 @@ def stop(self:LocalSites):
     for _, th in self._servers: th.join(10)
     self._servers, self.urls = [], {}
 
+# %% ../../nbs/34_webarena_sites.ipynb #b3cc3102
 @patch
 def close(self:LocalSites):
     "Stop and delete the temporary folder, if any."
     self.stop()
     if self._tmp: self._tmp.cleanup(); self._tmp = None
 
+# %% ../../nbs/34_webarena_sites.ipynb #6c5118a2
 @patch
 def __enter__(self:LocalSites): self.start(); return self
+
+# %% ../../nbs/34_webarena_sites.ipynb #6217aa94
 @patch
 def __exit__(self:LocalSites, *a): self.close()
 
 # %% ../../nbs/34_webarena_sites.ipynb #59b8a2c5
 def _click(name, role="link"): return {"do": "click", "role": role, "name": name}
+
+# %% ../../nbs/34_webarena_sites.ipynb #d15f9cd2
 def _type(name, text, enter=0, role="textbox"): return {"do": "type", "role": role, "name": name, "text": str(text), "enter": enter}
+
+# %% ../../nbs/34_webarena_sites.ipynb #651d64c9
 def _stop(answer=""): return {"do": "stop", "answer": str(answer)}
+
+# %% ../../nbs/34_webarena_sites.ipynb #e12eb9b2
 def _shop_find(name): return [_type("Search entire store here", name, 1), _click(name)]
+
+# %% ../../nbs/34_webarena_sites.ipynb #55a3422a
 def _admin_find(section, label, q, link): return [_click(section), _type(label, q, 1), _click(link)]
+
+# %% ../../nbs/34_webarena_sites.ipynb #10ef7b03
 def _forum_find(title): return [_type("Search the forum", title, 1), _click(title)]
+
+# %% ../../nbs/34_webarena_sites.ipynb #5ab46fbd
 def _sm(kind, value): return {"eval_types": ["string_match"], "reference_answers": {kind: value}}
+
+# %% ../../nbs/34_webarena_sites.ipynb #b9c3f873
 def _db_eval(site, sql, expected): return {"eval_types": ["db_check"], "db_check": {"site": site, "sql": sql, "expected": expected}}
 
+# %% ../../nbs/34_webarena_sites.ipynb #83bac2ff
 TEMPLATES = {}  # intent_template_id -> (kind, site, intent_template, instance generator)
+
+# %% ../../nbs/34_webarena_sites.ipynb #5ef06901
 def template(tid:int, kind:str, site:str, intent:str):
     "Register an instance generator `f(shop_db, forum_db, rng) -> [(instantiation_dict, fields)]`."
     def deco(f): TEMPLATES[tid] = (kind, site, intent, f); return f
@@ -871,6 +930,7 @@ def _products(s, rng, where="1"):
     rows = list(s.execute(f"SELECT * FROM products p WHERE enabled=1 AND {where} ORDER BY id"))
     return rng.sample(rows, len(rows))
 
+# %% ../../nbs/34_webarena_sites.ipynb #6796492a
 @template(100, "info", "shopping", "What is the price of {{product}}?")
 def _t_price(s, f, rng):
     "Every fifth instance names a product the shop does not sell: the answer is 'N/A', as in WebArena's unachievable tasks."
@@ -885,12 +945,14 @@ def _t_price(s, f, rng):
             yield {"product": r["name"]}, {"expert": _shop_find(r["name"]) + [_stop(money(r["price"]))],
                                            "eval": _sm("must_include", [money(r["price"])[1:]])}
 
+# %% ../../nbs/34_webarena_sites.ipynb #24a773c5
 @template(101, "info", "shopping", "How many reviews does {{product}} have?")
 def _t_nreviews(s, f, rng):
     for r in _products(s, rng):
         n = s.execute("SELECT count(*) FROM reviews WHERE product_id=?", (r["id"],)).fetchone()[0]
         if n: yield (({"product": r["name"]}, {"expert": _shop_find(r["name"]) + [_stop(n)], "eval": _sm("exact_match", str(n))}))
 
+# %% ../../nbs/34_webarena_sites.ipynb #395a8cfc
 @template(102, "info", "shopping", "Which reviewers gave {{product}} a {{rating}}-star rating? Give their nicknames.")
 def _t_reviewers(s, f, rng):
     for r in _products(s, rng):
@@ -900,6 +962,7 @@ def _t_reviewers(s, f, rng):
                 yield (({"product": r["name"], "rating": k}, {"expert": _shop_find(r["name"]) + [_stop(", ".join(names))],
                                                                    "eval": _sm("must_include", names)})); break
 
+# %% ../../nbs/34_webarena_sites.ipynb #8c363595
 @template(103, "info", "shopping", "What was the most recent review of {{product}} titled?")
 def _t_review_title(s, f, rng):
     for r in _products(s, rng):
@@ -907,17 +970,21 @@ def _t_review_title(s, f, rng):
         if len(revs) >= 2 and revs[0][1] != revs[1][1]:
             yield (({"product": r["name"]}, {"expert": _shop_find(r["name"]) + [_stop(revs[0][0])], "eval": _sm("fuzzy_match", [revs[0][0]])}))
 
+# %% ../../nbs/34_webarena_sites.ipynb #1ea105ee
 def _my_orders(s):
     return s.execute("SELECT * FROM orders WHERE customer_id=? ORDER BY created DESC, id DESC", (SHOP_USER,)).fetchall()
 
+# %% ../../nbs/34_webarena_sites.ipynb #ad5ca1c4
 def _open_my_order(i, number):
     return [_click("My Orders")] + [_click("Next Page")] * (i // PAGE_SIZE["orders"]) + [_click(number)]
 
+# %% ../../nbs/34_webarena_sites.ipynb #059cb816
 @template(104, "info", "shopping", "What was the grand total of my order #{{number}}?")
 def _t_order_total(s, f, rng):
     return (({"number": o["number"]}, {"expert": _open_my_order(i, o["number"]) + [_stop(money(o["total"]))],
              "eval": _sm("must_include", [money(o["total"])[1:]])}) for i, o in enumerate(_my_orders(s)))
 
+# %% ../../nbs/34_webarena_sites.ipynb #48bb9d02
 @template(105, "info", "shopping", "Which products did I buy in order #{{number}}?")
 def _t_order_items(s, f, rng):
     for i, o in enumerate(_my_orders(s)):
@@ -926,6 +993,7 @@ def _t_order_items(s, f, rng):
         yield (({"number": o["number"]}, {"expert": _open_my_order(i, o["number"]) + [_stop("; ".join(names))],
                     "eval": _sm("must_include", names)}))
 
+# %% ../../nbs/34_webarena_sites.ipynb #f4342f17
 @template(110, "info", "shopping_admin", "What was the best-selling product in {{month}}?")
 def _t_bestseller(s, f, rng):
     for m in report_months(s):
@@ -934,35 +1002,43 @@ def _t_bestseller(s, f, rng):
             yield (({"month": month_name(m)}, {"expert": [_click("Reports"), _click("Bestsellers"), _click(month_name(m)), _stop(b[0][0])],
                         "eval": _sm("exact_match", b[0][0])}))
 
+# %% ../../nbs/34_webarena_sites.ipynb #1312e9a9
 def _customers(s, rng):
     rows = list(s.execute("SELECT * FROM customers WHERE id != ? ORDER BY id", (SHOP_USER,)))
     return rng.sample(rows, len(rows))
 
+# %% ../../nbs/34_webarena_sites.ipynb #dee4e117
 def _find_customer(name): return _admin_find("Customers", "Search customers by name or email", name, name)
 
+# %% ../../nbs/34_webarena_sites.ipynb #f3cf8301
 @template(111, "info", "shopping_admin", "What is the email address of the customer {{name}}?")
 def _t_email(s, f, rng):
     return (({"name": c["name"]}, {"expert": _find_customer(c["name"]) + [_stop(c["email"])], "eval": _sm("exact_match", c["email"])})
             for c in _customers(s, rng))
 
+# %% ../../nbs/34_webarena_sites.ipynb #dc988089
 @template(112, "info", "shopping_admin", "How many orders has the customer {{name}} placed?")
 def _t_norders(s, f, rng):
     for c in _customers(s, rng):
         n = s.execute("SELECT count(*) FROM orders WHERE customer_id=?", (c["id"],)).fetchone()[0]
         yield (({"name": c["name"]}, {"expert": _find_customer(c["name"]) + [_stop(n)], "eval": _sm("exact_match", str(n))}))
 
+# %% ../../nbs/34_webarena_sites.ipynb #c7cad5e5
 def _find_order(number): return _admin_find("Orders", "Search orders by number or customer", number, number)
 
+# %% ../../nbs/34_webarena_sites.ipynb #c51d497c
 @template(113, "info", "shopping_admin", "What is the status of order #{{number}}?")
 def _t_status(s, f, rng):
     rows = list(s.execute("SELECT * FROM orders ORDER BY id"))
     return (({"number": o["number"]}, {"expert": _find_order(o["number"]) + [_stop(o["status"])], "eval": _sm("exact_match", o["status"])})
             for o in rng.sample(rows, 200))
 
+# %% ../../nbs/34_webarena_sites.ipynb #a3b34ec3
 def _posts(f, rng, where="1"):
     rows = list(f.execute(POST_SQL + f" WHERE {where} ORDER BY p.id"))
     return rng.sample(rows, len(rows))
 
+# %% ../../nbs/34_webarena_sites.ipynb #7396a18f
 @template(120, "info", "reddit", "Who posted '{{title}}' in f/{{forum}}?")
 def _t_author(s, f, rng):
     order = {n: [x["id"] for x in forum_posts(f, n, "new")] for n in FORUMS}
@@ -971,11 +1047,13 @@ def _t_author(s, f, rng):
         plan = [_click("Forums"), _click(r["forum"]), _click("New")] + [_click("Next Page")] * (i // PAGE_SIZE["posts"]) + [_click(r["title"])]
         yield (({"title": r["title"], "forum": r["forum"]}, {"expert": plan + [_stop(r["username"])], "eval": _sm("exact_match", r["username"])}))
 
+# %% ../../nbs/34_webarena_sites.ipynb #d3ccdc6a
 @template(121, "info", "reddit", "How many comments does the post '{{title}}' have?")
 def _t_ncomments(s, f, rng):
     return (({"title": r["title"]}, {"expert": _forum_find(r["title"]) + [_stop(r["ncomments"])], "eval": _sm("exact_match", str(r["ncomments"]))})
             for r in _posts(f, rng))
 
+# %% ../../nbs/34_webarena_sites.ipynb #bde0f696
 @template(122, "info", "reddit", "What is the title of the top-scoring post in f/{{forum}}?")
 def _t_top(s, f, rng):
     for name in FORUMS:
@@ -987,6 +1065,7 @@ def _t_top(s, f, rng):
 # %% ../../nbs/34_webarena_sites.ipynb #dbdada38
 def _url(ref, note="GOLD in PRED"): return {"eval_types": ["url_match"], "reference_url": ref, "url_note": note}
 
+# %% ../../nbs/34_webarena_sites.ipynb #5597ea42
 @template(130, "navigation", "shopping", "Show me page {{page}} of the {{category}} category.")
 def _t_catpage(s, f, rng):
     out = []
@@ -997,6 +1076,7 @@ def _t_catpage(s, f, rng):
                         "eval": _url(f"__SHOPPING__/category/{c['slug']}?p={p}")}))
     return rng.sample(out, len(out))
 
+# %% ../../nbs/34_webarena_sites.ipynb #9422a417
 @template(131, "navigation", "shopping", "Search the store for '{{query}}'.")
 def _t_search(s, f, rng):
     out = []
@@ -1010,6 +1090,7 @@ def _t_search(s, f, rng):
                 out.append(({"query": q}, {"expert": [_type("Search entire store here", q, 1), _stop()], "eval": ev}))
     return rng.sample(out, len(out))
 
+# %% ../../nbs/34_webarena_sites.ipynb #1d1546c6
 @template(132, "navigation", "shopping_admin", "Open the admin page of order #{{number}}.")
 def _t_adm_order(s, f, rng):
     for o in rng.sample(list(s.execute("SELECT * FROM orders ORDER BY id")), 200):
@@ -1018,11 +1099,13 @@ def _t_adm_order(s, f, rng):
                                "required_contents": {"exact_match": f"Order # {o['number']}"}}]
         yield (({"number": o["number"]}, {"expert": _find_order(o["number"]) + [_stop()], "eval": ev}))
 
+# %% ../../nbs/34_webarena_sites.ipynb #9f04694e
 @template(133, "navigation", "reddit", "Open the profile page of the user who posted '{{title}}'.")
 def _t_profile(s, f, rng):
     return (({"title": r["title"]}, {"expert": _forum_find(r["title"]) + [_click(r["username"]), _stop()],
              "eval": _url(f"__REDDIT__/user/{r['username']}")}) for r in _posts(f, rng, f"p.user_id != {FORUM_USER}"))
 
+# %% ../../nbs/34_webarena_sites.ipynb #825ab9dc
 @template(134, "navigation", "reddit", "Show me the posts of f/{{forum}} sorted by {{sort}}.")
 def _t_sort(s, f, rng):
     out = [({"forum": n, "sort": srt}, {"expert": [_click("Forums"), _click(n), _click(srt.title()), _stop()],
@@ -1033,14 +1116,19 @@ def _t_sort(s, f, rng):
 REVIEW_TEXTS = [("Great value", "Works exactly as described and arrived quickly."), ("Not for me", "The quality was lower than I expected."),
                 ("Solid choice", "I have used it every day for a month without problems."), ("Okay overall", "Fine for the price but nothing special."),
                 ("Fantastic", "My whole family loves it and we would buy it again.")]
+
+# %% ../../nbs/34_webarena_sites.ipynb #b135121c
 POST_TEXTS = [("Tips for a complete beginner", "Where should I start? Any advice is welcome."),
               ("A small win today", "Just wanted to share some good news with this community."),
               ("Question for the experts here", "What is the one thing you wish you had known earlier?"),
               ("Monthly recommendation thread", "Post your best find of the month below."),
               ("Looking for feedback", "I tried something new this week and would like honest opinions.")]
+
+# %% ../../nbs/34_webarena_sites.ipynb #82f4f193
 COMMENTS = ["Thanks for sharing this!", "I completely agree with you.", "Interesting point, I had not thought of that.",
             "Could you explain a bit more?", "This was really helpful."]
 
+# %% ../../nbs/34_webarena_sites.ipynb #28ce3301
 @template(140, "change", "shopping", "Add {{qty}} {{product}} to my shopping cart.")
 def _t_cart(s, f, rng):
     return (({"qty": (q := rng.choice([1, 2, 3, 4])), "product": r["name"]},
@@ -1048,6 +1136,7 @@ def _t_cart(s, f, rng):
               "eval": _db_eval("shopping", f"SELECT product_id, qty FROM cart_items WHERE customer_id={SHOP_USER}", [[r["id"], q]])})
             for r in _products(s, rng, "stock > 0"))
 
+# %% ../../nbs/34_webarena_sites.ipynb #76249674
 @template(141, "change", "shopping", "Buy one {{product}} and have it shipped to my default address.")
 def _t_buy(s, f, rng):
     last = s.execute("SELECT max(id) FROM orders").fetchone()[0]
@@ -1057,6 +1146,7 @@ def _t_buy(s, f, rng):
                                           f"WHERE o.customer_id={SHOP_USER} AND o.id>{last}", [[r["id"], 1]])})
             for r in _products(s, rng, "stock > 0"))
 
+# %% ../../nbs/34_webarena_sites.ipynb #5d708a25
 @template(142, "change", "shopping", "Write a {{rating}}-star review of {{product}} with the summary '{{title}}' and the text '{{text}}'.")
 def _t_review(s, f, rng):
     for r in _products(s, rng):
@@ -1067,8 +1157,10 @@ def _t_review(s, f, rng):
                      "eval": _db_eval("shopping", f"SELECT rating, title, body FROM reviews WHERE customer_id={SHOP_USER} AND product_id={r['id']}",
                                       [[k, t, b]])}))
 
+# %% ../../nbs/34_webarena_sites.ipynb #129feb6e
 def _admin_product(name): return _admin_find("Products", "Search products by name or SKU", name, name)
 
+# %% ../../nbs/34_webarena_sites.ipynb #4369a69f
 @template(143, "change", "shopping_admin", "Change the price of {{product}} to ${{price}}.")
 def _t_price_set(s, f, rng):
     for r in _products(s, rng):
@@ -1078,6 +1170,7 @@ def _t_price_set(s, f, rng):
                         {"expert": _admin_product(r["name"]) + [_type("New price", f"{new / 100:.2f}"), _click("Save Product", "button"), _stop()],
                          "eval": _db_eval("shopping_admin", f"SELECT price, enabled FROM products WHERE id={r['id']}", [[new, 1]])}))
 
+# %% ../../nbs/34_webarena_sites.ipynb #5b1d5808
 @template(144, "change", "shopping_admin", "Set the stock quantity of {{product}} to {{qty}}.")
 def _t_stock(s, f, rng):
     for r in _products(s, rng):
@@ -1086,6 +1179,7 @@ def _t_stock(s, f, rng):
             yield (({"product": r["name"], "qty": q}, {"expert": _admin_product(r["name"]) + [_type("New quantity", q), _click("Save Product", "button"), _stop()],
                         "eval": _db_eval("shopping_admin", f"SELECT stock, enabled FROM products WHERE id={r['id']}", [[q, 1]])}))
 
+# %% ../../nbs/34_webarena_sites.ipynb #67bd71c3
 @template(145, "change", "shopping_admin", "{{action}} order #{{number}}.")
 def _t_order_action(s, f, rng):
     out = []
@@ -1095,6 +1189,7 @@ def _t_order_action(s, f, rng):
                     "eval": _db_eval("shopping_admin", f"SELECT status FROM orders WHERE number='{o['number']}'", [[ORDER_ACTIONS[a][1]]])}))
     return rng.sample(out, len(out))
 
+# %% ../../nbs/34_webarena_sites.ipynb #2f676603
 @template(150, "change", "reddit", "Create a post in f/{{forum}} titled '{{title}}' with the body '{{body}}'.")
 def _t_post(s, f, rng):
     out = [({"forum": n, "title": t, "body": b}, {"expert": [_click("Forums"), _click(n), _click("Submit a new post"), _type("Title", t),
@@ -1104,6 +1199,7 @@ def _t_post(s, f, rng):
            for n in FORUMS for t, b in POST_TEXTS]
     return rng.sample(out, len(out))
 
+# %% ../../nbs/34_webarena_sites.ipynb #f046b9f0
 @template(151, "change", "reddit", "Reply to the post '{{title}}' with the comment '{{comment}}'.")
 def _t_comment(s, f, rng):
     last = f.execute("SELECT max(id) FROM comments").fetchone()[0]
@@ -1112,6 +1208,7 @@ def _t_comment(s, f, rng):
               "eval": _db_eval("reddit", f"SELECT post_id, body FROM comments WHERE user_id={FORUM_USER} AND id>{last}", [[r["id"], c]])})
             for r in _posts(f, rng))
 
+# %% ../../nbs/34_webarena_sites.ipynb #abf3eeac
 @template(152, "change", "reddit", "{{vote}} the post '{{title}}'.")
 def _t_vote(s, f, rng):
     return (({"vote": (v := rng.choice(["Upvote", "Downvote"])), "title": r["title"]},
@@ -1119,6 +1216,7 @@ def _t_vote(s, f, rng):
               "eval": _db_eval("reddit", f"SELECT value FROM votes WHERE user_id={FORUM_USER} AND post_id={r['id']}", [[1 if v == "Upvote" else -1]])})
             for r in _posts(f, rng, f"p.id NOT IN (SELECT post_id FROM votes WHERE user_id={FORUM_USER})"))
 
+# %% ../../nbs/34_webarena_sites.ipynb #85ae6116
 @template(153, "change", "reddit", "{{action}} f/{{forum}}.")
 def _t_subscribe(s, f, rng):
     subs = {r[0] for r in f.execute("SELECT f.name FROM subscriptions s JOIN forums f ON f.id=s.forum_id WHERE user_id=?", (FORUM_USER,))}
@@ -1133,10 +1231,12 @@ N_TASKS = 500
 SPLITS = {"train": range(0, 400), "test": range(400, 500)}
 PLACEHOLDERS = {"shopping": "__SHOPPING__", "shopping_admin": "__SHOPPING_ADMIN__", "reddit": "__REDDIT__"}
 
+# %% ../../nbs/34_webarena_sites.ipynb #5cd56668
 def _render(t:str, d:dict) -> str:
     for k, v in d.items(): t = t.replace("{{" + k + "}}", str(v))
     return t
 
+# %% ../../nbs/34_webarena_sites.ipynb #0fd63f45
 def _quotas(avail:dict, n:int, cap) -> dict:
     "Deal `n` slots round-robin over templates, each at most `cap(avail[t])`."
     q = {t: 0 for t in avail}
@@ -1147,6 +1247,7 @@ def _quotas(avail:dict, n:int, cap) -> dict:
         if not grew: break
     return q
 
+# %% ../../nbs/34_webarena_sites.ipynb #85dc5834
 def _config(tid:int, d:dict, fields:dict) -> dict:
     kind, site, intent, _ = TEMPLATES[tid]
     ev = {"eval_types": [], "reference_answers": None, "reference_url": "", "program_html": [], "url_note": "",
@@ -1157,6 +1258,7 @@ def _config(tid:int, d:dict, fields:dict) -> dict:
             "geolocation": None, "intent_template": intent, "instantiation_dict": d, "intent": _render(intent, d),
             "require_reset": kind == "change", "eval": ev, "intent_template_id": tid, "kind": kind, "expert": fields["expert"]}
 
+# %% ../../nbs/34_webarena_sites.ipynb #5b95518e
 @functools.cache
 def _tasks(seed:int) -> tuple:
     s, f = sqlite3.connect(":memory:"), sqlite3.connect(":memory:")
@@ -1180,15 +1282,18 @@ def _tasks(seed:int) -> tuple:
     for i, t in enumerate(out): t["task_id"] = i
     return tuple(json.dumps(t) for t in out)
 
+# %% ../../nbs/34_webarena_sites.ipynb #22f28cc1
 def tasks(seed:int=SEED) -> list:
     "The task configs (WebArena's format plus `kind`, `expert` and the `db_check` evaluator); task i is item i."
     return [json.loads(t) for t in _tasks(seed)]
 
+# %% ../../nbs/34_webarena_sites.ipynb #648824e2
 def fill_urls(text:str, urls:dict) -> str:
     "Replace WebArena's site placeholders in a URL (or any text) by base URLs {site key: base}."
     for k, ph in sorted(PLACEHOLDERS.items(), key=lambda kv: -len(kv[1])): text = text.replace(ph, urls.get(k, ph))
     return text
 
+# %% ../../nbs/34_webarena_sites.ipynb #fa6576d6
 def write_configs(folder:str|Path, # where to write `<task_id>.json`, as WebArena's config_files/
                   urls:dict|None=None, # base URLs to put in place of the placeholders (kept if None)
                   items=None, # task ids to write (all if None)

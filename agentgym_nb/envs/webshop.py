@@ -36,10 +36,12 @@ END_BUTTON, NEXT_PAGE, PREV_PAGE, BACK_TO_SEARCH = "Buy Now", "Next >", "< Prev"
 SUB_PAGES = ("Description", "Features", "Reviews")
 PRICE_RANGE = [10.0 * i for i in range(1, 100)]  # WebShop's price bounds: 10, 20, ..., 990
 
+# %% ../../nbs/25_envs_webshop.ipynb #44f5d2a2
 def n_products() -> int:
     "The catalog size: `WEBSHOP_PRODUCTS` from the environment, else `DEFAULT_PRODUCTS`."
     return int(os.environ.get("WEBSHOP_PRODUCTS") or DEFAULT_PRODUCTS)
 
+# %% ../../nbs/25_envs_webshop.ipynb #6d00406d
 def data_dir() -> Path|None:
     "The folder of WebShop's original files named by `WEBSHOP_DATA`, or None for the generated shop."
     d = os.environ.get("WEBSHOP_DATA")
@@ -49,6 +51,7 @@ def data_dir() -> Path|None:
 ROOTS = {"beauty": "Beauty & Personal Care", "food": "Grocery & Gourmet Food", "fashion": "Clothing, Shoes & Jewelry",
          "furniture": "Home & Kitchen", "electronics": "Electronics"}
 
+# %% ../../nbs/25_envs_webshop.ipynb #e5bf94c1
 TYPES = [  # (category, category path below the root, query, type, plural?, option dims, attributes, price range)
     ("beauty", "Hair Care › Shampoo & Conditioner › Shampoos", "shampoo", "shampoo", False, ("size:liquid", "scent"),
      ("sulfate free", "paraben free", "cruelty free", "with:argan oil", "with:tea tree oil", "for:dry hair", "for:hair growth", "for:damaged hair"), (6, 45)),
@@ -139,6 +142,7 @@ def faker_colors() -> tuple[str, ...]:
     from faker.providers.color import Provider
     return tuple(" ".join(re.findall(r"[A-Z][a-z]*", n)).lower() for n in Provider.all_colors)
 
+# %% ../../nbs/25_envs_webshop.ipynb #dbd9b79f
 OPTION_VALUES = {
     "size:liquid": ["1 fl oz", "1.7 fl oz", "3.4 fl oz", "6.7 fl oz", "8 fl oz", "12 fl oz", "16 fl oz", "32 fl oz"],
     "size:hair": ["12 inch", "14 inch", "16 inch", "18 inch", "20 inch", "22 inch", "24 inch"],
@@ -165,10 +169,12 @@ OPTION_VALUES = {
     "style": ["2.0 channel", "2.1 channel", "3.1 channel", "5.1 channel"],
 }
 
+# %% ../../nbs/25_envs_webshop.ipynb #20a76f0f
 def option_values(dim:str) -> list[str]:
     "The values option dimension `dim` ('color', 'size:shoe', ...) can take."
     return faker_colors() if dim == "color" else OPTION_VALUES[dim]
 
+# %% ../../nbs/25_envs_webshop.ipynb #9497844e
 def option_name(dim:str) -> str:
     "The name a product page shows for option dimension `dim`: 'size:shoe' -> 'size'."
     return dim.split(":")[0]
@@ -184,16 +190,20 @@ def faker_pools(seed:int=WEBSHOP_SEED) -> dict:
     return {"brands": brands, "phrases": [fake.catch_phrase().lower() for _ in range(600)],
             "first_names": [fake.first_name() for _ in range(300)]}
 
+# %% ../../nbs/25_envs_webshop.ipynb #4f0c1bad
 def titlecase(s:str) -> str: return " ".join(w[:1].upper() + w[1:] for w in s.split())
 
+# %% ../../nbs/25_envs_webshop.ipynb #6a345700
 def attr_text(a:str) -> str:
     "The attribute itself: 'with:argan oil' -> 'argan oil'."
     return a.split(":", 1)[-1]
 
+# %% ../../nbs/25_envs_webshop.ipynb #d9e31406
 def attr_phrase(a:str) -> str:
     "The attribute as a description says it: 'with:argan oil' -> 'made with argan oil'."
     return f"made {a.replace(':', ' ')}" if ":" in a else a
 
+# %% ../../nbs/25_envs_webshop.ipynb #a01bdf50
 def make_asin(rng:random.Random) -> str:
     return "B0" + "".join(rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") for _ in range(8))
 
@@ -204,10 +214,12 @@ def product_title(brand:str, typ:str, attrs:list) -> str:
     rel = [f"{a.split(':')[0]} {titlecase(attr_text(a))}" for a in attrs if ":" in a]
     return " ".join([brand, *adj, titlecase(typ), *rel])
 
+# %% ../../nbs/25_envs_webshop.ipynb #f7eb642c
 _BULLET = {"": "{A} - This {t} is {a}, tested to stay that way after months of everyday use.",
            "with": "WITH {A} - Made with {a}, so it does more than a plain {t}.",
            "for": "FOR {A} - Designed for {a}; a {t} you can rely on."}
 
+# %% ../../nbs/25_envs_webshop.ipynb #d6bc661b
 def bullets(typ:str, attrs:list, rng:random.Random, phrases:list) -> list[str]:
     "Bullet points: one per attribute, then a marketing line."
     out = []
@@ -220,12 +232,15 @@ def bullets(typ:str, attrs:list, rng:random.Random, phrases:list) -> list[str]:
 # %% ../../nbs/25_envs_webshop.ipynb #9cc7cd60
 _REVIEW_TITLES = [(5, "Love it!"), (5, "Five stars"), (5, "Would buy again"), (4, "Great value"), (4, "Works as described"),
                   (3, "It's okay"), (3, "Does the job"), (2, "Not what I expected"), (1, "Disappointed")]
+
+# %% ../../nbs/25_envs_webshop.ipynb #3de0f021
 _REVIEW_BODIES = {5: "I bought this {t} for {n} and we both love it. {A}, just as promised.",
                   4: "Good {t} for the price. {A} as described; shipping took a few days.",
                   3: "The {t} is fine. {A}, but the quality could be better.",
                   2: "Expected more from this {t}. It says {a} but I am not sure.",
                   1: "Returned it. The {t} arrived damaged."}
 
+# %% ../../nbs/25_envs_webshop.ipynb #9374ba77
 def reviews(typ:str, attrs:list, rng:random.Random, names:list) -> list[dict]:
     "Zero to three reviews, each a dict with `title`, `score` and `body` like the original's reviews.json."
     out = []
@@ -261,6 +276,7 @@ def make_product(i:int, seed:int=WEBSHOP_SEED) -> dict:
             "Attributes": [attr_text(a) for a in attrs], "attr_specs": attrs, "type": typ, "plural": plural,
             "query": query, "category": cat, "product_category": f"{ROOTS[cat]} › {path}"}
 
+# %% ../../nbs/25_envs_webshop.ipynb #c82fcc25
 def price_tag(pricing:list) -> str:
     "The price as WebShop prints it: '$12.99' or '$12.99 to $15.49' (floats printed as Python prints them)."
     return f"${pricing[0]}" if len(pricing) == 1 else f"${pricing[0]} to ${pricing[1]}"
@@ -291,13 +307,17 @@ def price_bound(price:float, rng:random.Random) -> tuple[float, str]:
     upper = sorted(rng.sample(above, 2))[1]
     return upper, f", and price lower than {upper:.2f} dollars"
 
+# %% ../../nbs/25_envs_webshop.ipynb #d1fe6d23
 _OPENERS = ["i need", "i am looking for", "i want", "i'm looking for", "find me", "i would like", "can you find me",
             "i want to buy", "show me", "get me"]
+
+# %% ../../nbs/25_envs_webshop.ipynb #7330341e
 _OPTION_PHRASE = {"color": "in {v} color", "size": "in size {v}", "scent": "with {v} scent", "flavor": "in {v} flavor",
                   "pack": "in a {v}", "set": "as a {v}", "metal": "in {v}", "layout": "with a {v} layout",
                   "resolution": "with {v} resolution", "model": "that fits {v}", "capacity": "with {v} capacity",
                   "length": "that is {v} long", "style": "with {v} sound"}
 
+# %% ../../nbs/25_envs_webshop.ipynb #be157a59
 def describe(typ:str, plural:bool, attrs:list) -> str:
     "'a sulfate free shampoo with argan oil for dry hair' from the type and attribute specs."
     adj = [a for a in attrs if ":" not in a]
@@ -325,11 +345,13 @@ def make_goal(p:dict, price:float, i:int, seed:int=WEBSHOP_SEED) -> dict:
             "attributes": [attr_text(a) for a in specs], "price_upper": upper,
             "goal_options": list(chosen.values()), "option_names": chosen}
 
+# %% ../../nbs/25_envs_webshop.ipynb #75c7f8ab
 def target_of(i:int, n:int) -> int:
     "Which product (in the shuffled order) goal `i` targets: test goals one product each, train goals cycle over the rest."
     if n <= N_TEST: return i % n
     return i if i < N_TEST else N_TEST + (i - N_TEST) % (n - N_TEST)
 
+# %% ../../nbs/25_envs_webshop.ipynb #d6cec71f
 def generate_goals(products:list, prices:dict, n:int=N_GOALS, seed:int=WEBSHOP_SEED) -> list[dict]:
     "`n` goals over `products`; no test goal's product is a train goal's (with more than `N_TEST` products)."
     order = list(range(len(products))); random.Random(f"{seed}-targets").shuffle(order)
@@ -343,6 +365,7 @@ def _first(folder:Path, *patterns) -> Path|None:
         if hits: return hits[0]
     return None
 
+# %% ../../nbs/25_envs_webshop.ipynb #b74936da
 def _clean_product(p:dict, attrs:dict, reviews:dict, human:dict|None) -> dict:
     asin = p["asin"]
     pricing = p.get("pricing")
@@ -437,6 +460,7 @@ def search_text(p:dict) -> str:
     opts = ", and ".join(f"{k}: {', '.join(v)}" for k, v in p["options"].items())
     return " ".join([p["Title"], p["Description"], *p["BulletPoints"], opts]).lower()
 
+# %% ../../nbs/25_envs_webshop.ipynb #e3001df6
 class SearchIndex:
     "BM25 over product texts (`bm25s`, English stopwords, Snowball stemming)."
     def __init__(self, texts:list[str]):
@@ -460,6 +484,7 @@ class SearchIndex:
 # %% ../../nbs/25_envs_webshop.ipynb #54a5850a
 _TOKEN = re.compile(r"[a-z0-9]+")
 
+# %% ../../nbs/25_envs_webshop.ipynb #e0452ca2
 @lru_cache(maxsize=200_000)
 def parts_of_speech(word:str) -> frozenset:
     "The parts of speech `word` can have by `lemminflect`'s dictionary; {'PROPN'} for an unknown word (a name), none for a stopword."
@@ -468,6 +493,7 @@ def parts_of_speech(word:str) -> frozenset:
     from lemminflect import getAllLemmas
     return frozenset(getAllLemmas(word)) or frozenset({"PROPN"})
 
+# %% ../../nbs/25_envs_webshop.ipynb #9c3832b0
 def title_nouns(title:str) -> list[str]:
     "The nouns of a product title: words that can be nouns, except a possible adjective right before another noun."
     words = _TOKEN.findall(title.lower())
@@ -476,11 +502,13 @@ def title_nouns(title:str) -> list[str]:
     return [w for i, w in enumerate(words)
             if nounish[i] and not ("ADJ" in pos[i] and i + 1 < len(words) and nounish[i + 1])]
 
+# %% ../../nbs/25_envs_webshop.ipynb #dca1f926
 @cache
 def base_colors() -> tuple[str, ...]:
     "Base color words, in faker's palette order: 'blue', 'white', 'aqua', ..."
     return tuple(dict.fromkeys(c.split()[-1] for c in faker_colors()))
 
+# %% ../../nbs/25_envs_webshop.ipynb #68d7c308
 def normalize_color(s:str) -> str:
     "`s` as its base color when it names one ('navy blue' -> 'blue'), else unchanged."
     for c in base_colors():
@@ -493,6 +521,7 @@ def fuzzy(a:str, b:str) -> int:
     from rapidfuzz import fuzz, utils
     return int(round(fuzz.token_set_ratio(utils.default_process(a), utils.default_process(b))))
 
+# %% ../../nbs/25_envs_webshop.ipynb #1323948a
 def type_reward(bought:dict, goal:dict) -> dict:
     "WebShop's type reward: query, category path and title-noun agreement."
     query_match = bought["query"] == goal["query"]
@@ -510,10 +539,12 @@ def type_reward(bought:dict, goal:dict) -> dict:
 def _in_text(s:str, p:dict) -> bool:
     return s in p["Title"].lower() or s in " ".join(p["BulletPoints"]).lower() or s in p["Description"].lower()
 
+# %% ../../nbs/25_envs_webshop.ipynb #25f626e2
 def attribute_matches(bought:dict, goal:dict) -> int:
     "How many goal attributes the product has (fuzzy attribute match, or in its text)."
     return sum(any(fuzzy(pa, ga) > 85 for pa in bought["Attributes"]) or _in_text(ga, bought) for ga in goal["attributes"])
 
+# %% ../../nbs/25_envs_webshop.ipynb #eec7aec0
 def option_matches(bought:dict, goal_options:list, chosen:dict) -> int:
     "How many chosen options match a goal option (exact for size, fuzzy otherwise) or appear in the product's text."
     goal_opts, n = [normalize_color(o) for o in goal_options], 0
@@ -549,18 +580,21 @@ class Shop:
         "The ASINs WebShop would list for `query`, best first (at most 50)."
         return tuple(self.products[i]["asin"] for i in self.index.top(query))
 
+# %% ../../nbs/25_envs_webshop.ipynb #97b122a1
 def generated_shop(n:int|None=None, seed:int=WEBSHOP_SEED) -> Shop:
     "The generated shop with `n` products (default `n_products()`)."
     products = generate_products(n or n_products(), seed)
     prices = {p["asin"]: product_price(p, seed) for p in products}
     return Shop(products, generate_goals(products, prices, N_GOALS, seed), f"generated (seed {seed}, {len(products):,} products)")
 
+# %% ../../nbs/25_envs_webshop.ipynb #80ff5dc1
 def original_shop(folder:Path, n:int|None=None) -> Shop:
     "The shop of WebShop's original files in `folder`."
     products, human = load_original_products(folder, n)
     prices = {p["asin"]: product_price(p) for p in products}
     return Shop(products, original_goals(products, prices, human), f"original data ({folder})")
 
+# %% ../../nbs/25_envs_webshop.ipynb #fec7ad94
 @cache
 def shop() -> Shop:
     "This process's shop: the original data when `WEBSHOP_DATA` is set, else the generated catalog."
@@ -574,6 +608,7 @@ def goal_splits(n:int) -> dict:
     k = max(1, n // 10)
     return {"train": range(k, n), "test": range(0, k)}
 
+# %% ../../nbs/25_envs_webshop.ipynb #f69e0a53
 def shop_splits() -> dict:
     "The splits of this process's shop, known without building it for the generated shop."
     if data_dir() is None: return {"train": range(N_TEST, N_GOALS), "test": range(0, N_TEST)}
@@ -619,10 +654,12 @@ def done_texts(st:dict) -> list[str]:
             "None", "Target", "asin", "options", "attrs", "price upper", "instuction text", "category", "product category",
             "query", "Goal", "None", "Reward", "Your score (min 0.0, max 1.0)", str(st["reward"]), "Reward Details", "None"]
 
+# %% ../../nbs/25_envs_webshop.ipynb #23e055a8
 def observation_text(elements:list) -> str:
     "The observation: the elements' texts joined with ' [SEP] '."
     return " [SEP] ".join(t.strip() for _, t, _ in elements if t.strip())
 
+# %% ../../nbs/25_envs_webshop.ipynb #d3d911fa
 def clickables(elements:list) -> dict:
     "Clickable name -> option name (None for buttons and links): buttons and links lowercased, then option values."
     out = {t.lower(): None for k, t, _ in elements if k in ("button", "link")}
@@ -641,6 +678,7 @@ def page_html(elements:list) -> str:
 # %% ../../nbs/25_envs_webshop.ipynb #0183afc3
 _ACTION = re.compile(r"(search|click)\[(.*)\]", re.S)
 
+# %% ../../nbs/25_envs_webshop.ipynb #1e82437d
 def parse_webshop_action(action:str, clicks:dict, has_search:bool) -> tuple[str, str]:
     "('search', keywords) or ('click', name) for `action` on a page; raises `InvalidAction` saying why not."
     m = _ACTION.fullmatch(action.strip())
@@ -708,6 +746,7 @@ class WebShopEnv(TextEnv):
 @patch
 def _parse(self:WebShopEnv, action:str): return parse_webshop_action(action, self.clicks, self.st["page"] == "search")
 
+# %% ../../nbs/25_envs_webshop.ipynb #d873e063
 @patch
 def _step(self:WebShopEnv, act:tuple) -> tuple[str, float, bool]:
     kind, arg = act; st = self.st
@@ -726,6 +765,7 @@ def _step(self:WebShopEnv, act:tuple) -> tuple[str, float, bool]:
     else: st.update(page="item", asin=arg.upper(), options={})
     return self._render(), 0.0, False
 
+# %% ../../nbs/25_envs_webshop.ipynb #8ba776c1
 @patch
 def _buy(self:WebShopEnv) -> tuple[str, float, bool]:
     st = self.st
@@ -742,6 +782,7 @@ def available_actions(self:WebShopEnv) -> list[str]:
     if self.st["page"] == "search": return ["search[<keywords>]"]
     return [f"click[{c}]" for c in self.clicks]
 
+# %% ../../nbs/25_envs_webshop.ipynb #e1bd674f
 @patch
 def webshop_actions(self:WebShopEnv) -> dict:
     "AgentGym's available-actions answer: `{'has_search_bar': bool, 'clickables': [...]}`."
@@ -749,17 +790,20 @@ def webshop_actions(self:WebShopEnv) -> dict:
     if self.st["page"] == "done": return {"has_search_bar": False, "clickables": []}
     return {"has_search_bar": self.st["page"] == "search", "clickables": list(self.clicks)}
 
+# %% ../../nbs/25_envs_webshop.ipynb #e47740cc
 @patch
 def instruction_text(self:WebShopEnv) -> str:
     "The episode's instruction (GET /webshop/instruction_text)."
     return self.goal["instruction_text"] if self.item is not None else ""
 
+# %% ../../nbs/25_envs_webshop.ipynb #1e1032b5
 @patch
 def state(self:WebShopEnv) -> dict:
     "AgentGym's `/state`: the page's url, its html and the instruction."
     if self.item is None: return {"url": "", "html": "", "instruction_text": ""}
     return {"url": page_url(self.st, self.item), "html": page_html(self.elements), "instruction_text": self.instruction_text()}
 
+# %% ../../nbs/25_envs_webshop.ipynb #245cba75
 def page_url(st:dict, session) -> str:
     "The page's URL on WebShop's site (http://127.0.0.1:3000/...)."
     base, kw = "http://127.0.0.1:3000", "+".join(st["keywords"] or [])
@@ -768,6 +812,7 @@ def page_url(st:dict, session) -> str:
             "sub": f"{base}/item_sub_page/{session}/{st['asin']}/{kw}/{st['page_no']}/{st['sub']}/{json.dumps(st['options'])}",
             "done": f"{base}/done/{session}/{st['asin']}/{json.dumps(st['options'])}"}[st["page"]]
 
+# %% ../../nbs/25_envs_webshop.ipynb #e3a7b525
 @patch
 def detail(self:WebShopEnv) -> dict:
     "The episode's state: page, query, product, chosen options and, after buying, the reward's parts."
@@ -786,10 +831,12 @@ def query_of(instruction:str) -> str:
         if text.startswith(o + " "): text = text[len(o) + 1:]; break
     return re.sub(r"^(an?|some) ", "", text)
 
+# %% ../../nbs/25_envs_webshop.ipynb #601ac6b1
 def goal_query(goal:dict) -> str:
     "The keywords a shopper types for `goal`: its instruction's words minus the price clause and the opener."
     return query_of(goal["instruction_text"])
 
+# %% ../../nbs/25_envs_webshop.ipynb #0a982de9
 @patch
 def options_for(self:WebShopEnv, asin:str) -> dict|None:
     "The options to choose on product `asin` for the goal (option name -> value), None when it lacks one."
@@ -798,6 +845,7 @@ def options_for(self:WebShopEnv, asin:str) -> dict|None:
     chosen = {k: v for v in self.goal["goal_options"] for k, vs in opts.items() if v in vs}
     return chosen if len(chosen) == len(self.goal["goal_options"]) or asin == self.goal["asin"] else None
 
+# %% ../../nbs/25_envs_webshop.ipynb #81d37081
 @patch
 def fits(self:WebShopEnv, asin:str) -> bool:
     "Whether buying `asin` with `options_for(asin)` scores 1 (the oracle's check; cached per episode)."
@@ -807,6 +855,7 @@ def fits(self:WebShopEnv, asin:str) -> bool:
         self._fits[asin] = ok or asin == self.goal["asin"]
     return self._fits[asin]
 
+# %% ../../nbs/25_envs_webshop.ipynb #74daff08
 @patch
 def expert_query(self:WebShopEnv) -> str:
     "The oracle's search: the instruction's keywords when they list a fitting product, else the target's title."
@@ -840,6 +889,7 @@ OPTION_GROUPS = {"color", "size", "scent", "flavor", "pack", "set", "metal", "la
                  "length", "style"}  # the option groups the shop's product pages show
 _ASIN = re.compile(r"B[0-9A-Z]{9}")
 
+# %% ../../nbs/25_envs_webshop.ipynb #e9825c61
 def read_page(obs:str) -> dict:
     "What a WebShop observation shows: its `kind` (search, results, item, sub, done) and its parts."
     f = obs.split(" [SEP] ")
@@ -862,23 +912,30 @@ def read_page(obs:str) -> dict:
 _FILLER = {"a", "an", "the", "in", "with", "and", "of", "for", "as", "that", "is", "to", "some", "on", "s", "fits", "long",
            "sound"} | OPTION_GROUPS  # the words option phrases and lists are made of
 
+# %% ../../nbs/25_envs_webshop.ipynb #7091669b
 def words(text:str) -> list[str]: return re.findall(r"[a-z0-9]+(?:\.[0-9]+)?", text.lower())
+
+# %% ../../nbs/25_envs_webshop.ipynb #a306e980
 def _says(text:str, phrase:str) -> bool: return re.search(rf"(?<![\w.]){re.escape(phrase)}(?![\w.])", text) is not None
 
+# %% ../../nbs/25_envs_webshop.ipynb #b302ea15
 def budget(instruction:str) -> float:
     "The instruction's price bound (infinite when it names none)."
     m = re.search(r"price lower than ([0-9.]+) dollars", instruction)
     return float(m[1]) if m else float("inf")
 
+# %% ../../nbs/25_envs_webshop.ipynb #80f29573
 def price_range(tag:str) -> tuple[float, float]:
     "The lowest and highest price of a tag like '$7.99 to $9.6'."
     p = [float(x) for x in re.findall(r"\$([0-9.]+)", tag)]
     return (p[0], p[-1]) if p else (0.0, 0.0)
 
+# %% ../../nbs/25_envs_webshop.ipynb #3a63ad32
 def wanted_options(instruction:str, options:dict) -> dict:
     "Option group -> the longest offered value the instruction says (None for a group it names none of)."
     return {k: max([v for v in vs if _says(instruction, v)], key=len, default=None) for k, vs in options.items()}
 
+# %% ../../nbs/25_envs_webshop.ipynb #70a1811b
 def needed_words(instruction:str, skip=()) -> list[str]:
     "The words of the request a fitting product's title or description must say (option values `skip` left out)."
     text = query_of(instruction)
@@ -907,10 +964,12 @@ def read_shopping(transcript:list) -> dict:
 # %% ../../nbs/25_envs_webshop.ipynb #05ad1c5f
 MAX_RESULT_PAGES = 3  # result pages the expert looks through before it searches again
 
+# %% ../../nbs/25_envs_webshop.ipynb #93a39022
 def my_queries(instruction:str) -> list[str]:
     "The expert's searches for `instruction`: its keywords, then the needed words alone."
     return [query_of(instruction).lower(), " ".join(needed_words(instruction))]
 
+# %% ../../nbs/25_envs_webshop.ipynb #668759ae
 def _on_results(s:dict, page:dict, cap:float) -> tuple[str, str]:
     if s["searches"] and s["searches"][-1] not in my_queries(s["instruction"]):
         return "These results are for another search; I go back and search for what I need.", f"click[{BACK_TO_SEARCH}]"
@@ -920,6 +979,7 @@ def _on_results(s:dict, page:dict, cap:float) -> tuple[str, str]:
         return "Nothing left on this page is within the budget; I look at the next page.", f"click[{NEXT_PAGE}]"
     return "None of these results fits; I go back and search with other words.", f"click[{BACK_TO_SEARCH}]"
 
+# %% ../../nbs/25_envs_webshop.ipynb #783ba55d
 def _on_item(s:dict, page:dict, cap:float) -> tuple[str, str]:
     ins, back = s["instruction"], f"click[{PREV_PAGE}]"
     want = wanted_options(ins, page["options"])
@@ -933,6 +993,7 @@ def _on_item(s:dict, page:dict, cap:float) -> tuple[str, str]:
         if s["chosen"].get(k) != v.lower(): return f"The instruction asks for {v} ({k}), so I select it.", f"click[{v}]"
     return f"It is {' '.join(need)}, the options asked for are selected and {page['price']} is within the budget. I buy it.", f"click[{END_BUTTON}]"
 
+# %% ../../nbs/25_envs_webshop.ipynb #e94544b8
 def shop_move(s:dict) -> tuple[str, str]:
     "(thought, action): the expert's next step, decided from the pages it has seen (`s`, from `read_shopping`)."
     ins, page = s["instruction"], s["page"]

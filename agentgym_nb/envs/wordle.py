@@ -27,6 +27,7 @@ def vocabulary() -> tuple[str, ...]:
     return tuple(w for w in wordfreq.iter_wordlist("en")
                  if len(w) == 5 and w.isascii() and w.isalpha() and w.islower() and w in words)
 
+# %% ../../nbs/05_envs_wordle.ipynb #05b256c4
 @cache
 def vocabulary_set() -> frozenset:
     "`vocabulary()` as a set, for membership tests."
@@ -38,10 +39,12 @@ TRAIN_ITEMS = 1600  # items 0..1599 train, 1600..1999 test
 WORDLE_SEED = 0  # shuffles the answer pool into items
 MAX_GUESSES = 6  # wrong guesses before the episode is lost
 
+# %% ../../nbs/05_envs_wordle.ipynb #7e894929
 def answers() -> tuple[str, ...]:
     "The words an item can hide, most frequent first."
     return vocabulary()[:ANSWER_POOL]
 
+# %% ../../nbs/05_envs_wordle.ipynb #75d27a13
 @cache
 def hidden_words() -> tuple[str, ...]:
     "The hidden word of every item: the answer pool shuffled with `WORDLE_SEED`."
@@ -54,6 +57,7 @@ def spaced(word:str) -> str:
     "`word` as space separated letters, the form the game uses: 'shire' -> 's h i r e'."
     return " ".join(word)
 
+# %% ../../nbs/05_envs_wordle.ipynb #a2808568
 def feedback(guess:str, # the guessed word
              answer:str, # the hidden word
             ) -> str:
@@ -136,6 +140,7 @@ class WordleEnv(TextEnv):
 @patch
 def _parse(self:WordleEnv, action:str) -> str: return parse_guess(action)
 
+# %% ../../nbs/05_envs_wordle.ipynb #e3206725
 @patch
 def _step(self:WordleEnv, guess:str) -> tuple[str, float, bool]:
     marks = feedback(guess, self.word)
@@ -153,6 +158,7 @@ def encode(words) -> np.ndarray:
     "`words` as an (n, 5) array of letter bytes."
     return np.frombuffer("".join(words).encode("ascii"), np.uint8).reshape(-1, 5)
 
+# %% ../../nbs/05_envs_wordle.ipynb #fe95393f
 def feedback_codes(guesses:np.ndarray, # (g, 5) encoded guesses
                    words:np.ndarray, # (a, 5) encoded possible answers
                   ) -> np.ndarray:
@@ -167,6 +173,7 @@ def feedback_codes(guesses:np.ndarray, # (g, 5) encoded guesses
         code += (2 * green[i] + yellow[i]) * 3**i
     return code
 
+# %% ../../nbs/05_envs_wordle.ipynb #57700ecf
 def feedback_code(marks:str) -> int:
     "The base-3 code of a feedback line such as 'b y g g b'."
     return int(sum("byg".index(m) * 3**i for i, m in enumerate(marks.split())))
@@ -175,6 +182,7 @@ def feedback_code(marks:str) -> int:
 @cache
 def _encoded_answers() -> np.ndarray: return encode(answers())
 
+# %% ../../nbs/05_envs_wordle.ipynb #28485f17
 def candidates(guesses:list) -> list[str]:
     "The answers consistent with every `(word, feedback)` pair in `guesses`."
     keep = np.ones(ANSWER_POOL, bool)
@@ -182,6 +190,7 @@ def candidates(guesses:list) -> list[str]:
         keep &= feedback_codes(encode([word]), _encoded_answers())[0] == feedback_code(marks)
     return [w for w, k in zip(answers(), keep) if k]
 
+# %% ../../nbs/05_envs_wordle.ipynb #a5ae32bb
 def split_entropy(codes:np.ndarray) -> np.ndarray:
     "Entropy in bits of the partition each row of feedback `codes` makes of the candidates."
     n, m = codes.shape
@@ -224,6 +233,7 @@ def oracle_action(self:WordleEnv) -> str:
 # %% ../../nbs/05_envs_wordle.ipynb #3b9eb424
 _MARKS = re.compile(r"[byg]( [byg]){4}")
 
+# %% ../../nbs/05_envs_wordle.ipynb #d6ea9892
 def read_feedback(transcript:list) -> list[tuple[str, str]]:
     "The `(word, feedback)` of every scored guess in an episode's `(action, observation)` transcript."
     out = []
@@ -241,6 +251,7 @@ class Known(NamedTuple):
     exact: set  # letters whose number of copies is known exactly (a b mark beside them; 0 for a letter not in the word)
     not_at: dict  # letter -> positions it is not at (its y and b marks)
 
+# %% ../../nbs/05_envs_wordle.ipynb #5ee6a664
 def known_letters(guesses:list) -> Known:
     "The letter constraints that `guesses`, `(word, feedback)` pairs, tell."
     placed, least, exact, not_at = {}, Counter(), set(), defaultdict(set)
@@ -253,6 +264,7 @@ def known_letters(guesses:list) -> Known:
         for l, n in Counter(l for l, m in zip(word, marks) if m != "b").items(): least[l] = max(least[l], n)
     return Known(placed, dict(least), exact, dict(not_at))
 
+# %% ../../nbs/05_envs_wordle.ipynb #9de85288
 def fits(word:str, k:Known) -> bool:
     "Whether `word` meets every constraint in `k`."
     return (all(word[i] == l for i, l in k.placed.items())
@@ -265,9 +277,13 @@ def fits(word:str, k:Known) -> bool:
 ORDINALS = ("1st", "2nd", "3rd", "4th", "5th")
 TIMES = {1: "once", 2: "twice", 3: "three times"}
 
+# %% ../../nbs/05_envs_wordle.ipynb #e8c763e3
 def _listed(words:list, joint:str) -> str: return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} {joint} {words[-1]}"
+
+# %% ../../nbs/05_envs_wordle.ipynb #db78c7dc
 def _places(where, joint:str) -> str: return _listed([ORDINALS[i] for i in sorted(where)], joint)
 
+# %% ../../nbs/05_envs_wordle.ipynb #e1496064
 def say_letter(l:str, k:Known) -> str:
     "What `k` tells of letter `l`, which is in the word: 'e is 5th', 'a is in the word but not 2nd', ..."
     at = [i for i, x in k.placed.items() if x == l]
@@ -278,6 +294,7 @@ def say_letter(l:str, k:Known) -> str:
     extra = (("only one more " if only else "another ") + l) if more == 1 else f"{'only ' if only else ''}{more} more {l}'s"
     return f"{l} is {_places(at, 'and')} and {extra} {'is' if more == 1 else 'are'} in the word{where}"
 
+# %% ../../nbs/05_envs_wordle.ipynb #b2c48f15
 def say_known(k:Known) -> str:
     "The constraints of `k` in plain words: 'a is 2nd; e is in the word but not 5th; r, s and t are not in the word'."
     present = sorted(k.least, key=lambda l: (min([i for i, x in k.placed.items() if x == l], default=5), l))
