@@ -18,7 +18,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 OUT = ROOT / "test-output"
-NOTEBOOK = ROOT / "nbs" / "23_widgets.ipynb"
+NOTEBOOK = ROOT / "nbs" / "70_widgets.ipynb"
 
 if not os.path.exists(CHROMIUM) and not os.environ.get("CI"):
     pytest.skip("no chromium here (make install puts Debian's package in place; CI always runs this test)", allow_module_level=True)
