@@ -2448,6 +2448,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                         'agentgym_nb.trajectory.to_dataset': ('trajectory.html#to_dataset', 'agentgym_nb/trajectory.py'),
                                         'agentgym_nb.trajectory.to_frame': ('trajectory.html#to_frame', 'agentgym_nb/trajectory.py'),
                                         'agentgym_nb.trajectory.to_messages': ('trajectory.html#to_messages', 'agentgym_nb/trajectory.py'),
+                                        'agentgym_nb.trajectory.turns_to_drop': ( 'trajectory.html#turns_to_drop',
+                                                                                  'agentgym_nb/trajectory.py'),
                                         'agentgym_nb.trajectory.write_jsonl': ('trajectory.html#write_jsonl', 'agentgym_nb/trajectory.py'),
                                         'agentgym_nb.trajectory.write_manifest': ( 'trajectory.html#write_manifest',
                                                                                    'agentgym_nb/trajectory.py')},

@@ -19,7 +19,7 @@ from tqdm.auto import tqdm
 from .config import Preset
 from .react import InvalidAction, parse_react
 from .models import ModelConfig, load_model, save_model, train_tokenizer
-from .trajectory import context_head, load_trajectories, to_messages
+from .trajectory import context_head, load_trajectories, to_messages, turns_to_drop
 
 # %% ../nbs/43_bc.ipynb #6f573782
 def supervised_spans(messages:list[dict], losses:list, tokenizer) -> tuple[str, list[tuple[int, int]]]:
@@ -89,11 +89,8 @@ def encode_example(conversations:list[dict], tokenizer, max_len:int) -> dict|Non
     messages, losses = to_messages(conversations), [c["loss"] for c in conversations]
     segs = message_token_segments(messages, losses, tokenizer)
     head = context_head(messages)
-    size = [len(ids) for ids, _ in segs]
-    budget, dropped = max_len - sum(size[:head]), 0
-    while sum(size[head + dropped:]) > budget:
-        dropped += 2
-        if head + dropped >= len(segs): return None
+    dropped = turns_to_drop([len(ids) for ids, _ in segs], head, max_len)
+    if dropped is None: return None
     keep = segs[:head] + segs[head + dropped:]
     ids, labels = [t for s, _ in keep for t in s], [l for _, ls in keep for l in ls]
     if all(l == IGNORE for l in labels): return None
