@@ -51,6 +51,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                      'agentgym_nb/agents.py'),
                                     'agentgym_nb.agents.SlotLayer.update': ('agents.html#slotlayer.update', 'agentgym_nb/agents.py'),
                                     'agentgym_nb.agents.cache_kv': ('agents.html#cache_kv', 'agentgym_nb/agents.py'),
+                                    'agentgym_nb.agents.message_token_sizes': ('agents.html#message_token_sizes', 'agentgym_nb/agents.py'),
                                     'agentgym_nb.agents.sample_next': ('agents.html#sample_next', 'agentgym_nb/agents.py')},
             'agentgym_nb.bc': { 'agentgym_nb.bc.BCConfig': ('bc.html#bcconfig', 'agentgym_nb/bc.py'),
                                 'agentgym_nb.bc.BCConfig.from_preset': ('bc.html#bcconfig.from_preset', 'agentgym_nb/bc.py'),

@@ -4,11 +4,11 @@
 
 # %% auto #0
 __all__ = ['Request', 'AgentError', 'Agent', 'ExpertAgent', 'sample_next', 'SlotLayer', 'cache_kv', 'SlotCache', 'EpisodeState',
-           'ModelAgent']
+           'ModelAgent', 'message_token_sizes']
 
 # %% ../nbs/44_agents.ipynb #acc00731
 import agentgym_nb.config  # sets OMP_WAIT_POLICY before torch starts its threads
-import time
+import bisect, os, time
 from collections import deque
 from dataclasses import dataclass, field
 import numpy as np, torch
@@ -16,7 +16,7 @@ from fastcore.basics import patch
 from transformers.cache_utils import Cache, DynamicLayer
 from .core import make
 from .models import ModelConfig, load_model
-from .trajectory import context_head
+from .trajectory import context_head, turns_to_drop
 
 # %% ../nbs/44_agents.ipynb #a8fd5765
 @dataclass
@@ -218,20 +218,33 @@ def submit(self:ModelAgent, r:Request):
     self._context(ep, r.messages)
     self.waiting.append(r.key)
 
+# %% ../nbs/44_agents.ipynb #35f8fb51
+def message_token_sizes(messages:list[dict], tokenizer) -> list[int]:
+    "Tokens each message takes in the conversation the chat template renders (text the template adds once, a system prompt say, counts in the first)."
+    render = lambda ms: tokenizer.apply_chat_template(ms, tokenize=False)
+    chunks, text = [render([m]) for m in messages], render(messages)
+    if "".join(chunks) == text: return [len(ids) for ids in tokenizer(chunks, add_special_tokens=False)["input_ids"]]
+    ends = [len(os.path.commonprefix([render(messages[:i + 1]), text])) for i in range(len(messages))]
+    sizes = [0] * len(messages)
+    for s, _ in tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)["offset_mapping"]:
+        sizes[min(bisect.bisect_right(ends, s), len(messages) - 1)] += 1
+    return sizes
+
 # %% ../nbs/44_agents.ipynb #15537ee4
 @patch
 def _context(self:ModelAgent, ep:EpisodeState, messages:list):
     "Append the new turns to the episode's tokens, or encode afresh (dropping oldest turns) when they do not fit."
-    render = lambda ms: self.tok.apply_chat_template(ms, tokenize=False, add_generation_prompt=True)
+    render = lambda ms, gen=True: self.tok.apply_chat_template(ms, tokenize=False, add_generation_prompt=gen)
     encode = lambda s: self.tok(s, add_special_tokens=False)["input_ids"]
     head, room = context_head(messages), self.max_len - self.max_new_tokens
-    limit = room
-    while True:
-        text = render(messages[:head] + messages[head + ep.dropped:])
-        if self.keep_cache and ep.text and text.startswith(ep.text): ids = ep.ids + encode(text[len(ep.text):])
-        else: ids, ep.cache = encode(text), None
-        if len(ids) <= limit or head + ep.dropped >= len(messages) - 1: break
-        ep.dropped, ep.text, limit = ep.dropped + 2, "", room // 2
+    text = render(messages[:head] + messages[head + ep.dropped:])
+    if self.keep_cache and ep.text and text.startswith(ep.text): ids = ep.ids + encode(text[len(ep.text):])
+    else: ids, ep.cache = encode(text), None
+    if len(ids) > room and head + ep.dropped < len(messages) - 1:  # too long: drop pairs, down to half the room
+        prompt = len(encode(render(messages[:head])[len(render(messages[:head], False)):]))  # the reply's opening
+        d = turns_to_drop(message_token_sizes(messages, self.tok), head, room // 2 - prompt, ep.dropped + 2)
+        ep.dropped = ep.dropped + 2 * max(1, (len(messages) - head - ep.dropped) // 2) if d is None else d  # none fits: all but the last
+        text = render(messages[:head] + messages[head + ep.dropped:]); ids, ep.cache = encode(text), None
     if len(ids) > room: ids, text, ep.cache = ids[-room:], "", None  # one turn alone too long: keep its end
     elif ep.cache is None and self.keep_cache: ep.cache = self._head_cache(messages[:head], ids)
     ep.ids, ep.text = ids, text
