@@ -4,8 +4,9 @@
 
 # %% auto #0
 __all__ = ['IGNORE', 'supervised_spans', 'reply_span', 'span_labels', 'tokens_and_labels', 'message_token_segments',
-           'encode_example', 'BCConfig', 'BCTrainer', 'epoch_order', 'collate', 'autocast', 'action_of',
-           'heldout_turns', 'action_accuracy', 'shorten_history', 'imitation_verdict', 'bench_train']
+           'encode_example', 'BCConfig', 'BCTrainer', 'epoch_order', 'collate', 'autocast', 'rows_by_head',
+           'decode_shared', 'supervised_loss', 'action_of', 'heldout_turns', 'action_accuracy', 'shorten_history',
+           'imitation_verdict', 'bench_train']
 
 # %% ../nbs/43_bc.ipynb #477240f5
 import agentgym_nb.config  # sets OMP_WAIT_POLICY before torch loads
@@ -85,7 +86,7 @@ def message_token_segments(messages:list[dict], losses:list, tokenizer) -> list[
 
 # %% ../nbs/43_bc.ipynb #02854f16
 def encode_example(conversations:list[dict], tokenizer, max_len:int) -> dict|None:
-    "Tokens, labels and how many turns were dropped for one trajectory, or None if it cannot fit `max_len`."
+    "Tokens, labels, the head's length in tokens and how many turns were dropped for one trajectory, or None if it cannot fit `max_len`."
     messages, losses = to_messages(conversations), [c["loss"] for c in conversations]
     segs = message_token_segments(messages, losses, tokenizer)
     head = context_head(messages)
@@ -94,7 +95,7 @@ def encode_example(conversations:list[dict], tokenizer, max_len:int) -> dict|Non
     keep = segs[:head] + segs[head + dropped:]
     ids, labels = [t for s, _ in keep for t in s], [l for _, ls in keep for l in ls]
     if all(l == IGNORE for l in labels): return None
-    return {"input_ids": ids, "labels": labels, "dropped_turns": dropped}
+    return {"input_ids": ids, "labels": labels, "head_tokens": sum(len(s) for s, _ in segs[:head]), "dropped_turns": dropped}
 
 # %% ../nbs/43_bc.ipynb #8e087903
 @dataclass
@@ -116,6 +117,7 @@ class BCConfig:
     seed: int = 0
     action_turns: int = 100  # held-out expert turns per env whose action the model is asked for after training (0: skip)
     max_new_tokens: int = 128  # reply cap when it is asked
+    share_heads: bool = True  # read an instruction shared by rows of a micro-batch once (`supervised_loss`); off under unsloth
 
     @classmethod
     def from_preset(cls, p:Preset, data:str, out:str, seed:int=0, **overrides) -> "BCConfig":
@@ -146,6 +148,7 @@ class BCTrainer:
                 tok = train_tokenizer((c["value"] for t in trajs for c in t.conversations), vocab_size=cfg.vocab_size)
                 tok.save_pretrained(tok_dir)
         self.model, self.tokenizer, self.how = load_model(cfg.model, tok)
+        self.share_heads = cfg.share_heads and not self.how.startswith("unsloth")  # its patched forward recomputes with checkpointing
         self.examples, trajs, self.skipped, self.dropped_turns = self._encode(trajs)
         rng = np.random.default_rng(cfg.seed)
         order = rng.permutation(len(self.examples))
@@ -200,6 +203,45 @@ def collate(examples:list[dict], pad_id:int, device="cpu") -> dict:
         ids[i, :k], lab[i, :k], att[i, :k] = torch.tensor(e["input_ids"]), torch.tensor(e["labels"]), 1
     return {"input_ids": ids.to(device), "attention_mask": att.to(device), "labels": lab.to(device)}
 
+# %% ../nbs/43_bc.ipynb #f76667f7
+def autocast(model:torch.nn.Module):
+    "bfloat16 autocast for a float32 model on a GPU; a no-op context elsewhere."
+    return torch.autocast("cuda", dtype=torch.bfloat16, enabled=model.device.type == "cuda" and model.dtype == torch.float32)
+
+# %% ../nbs/43_bc.ipynb #77a266ac
+def rows_by_head(examples:list[dict]) -> list[list[int]]:
+    "Indices of `examples` grouped by their head's tokens (one group per env instruction), in order of first appearance."
+    groups = {}
+    for i, e in enumerate(examples): groups.setdefault(tuple(e["input_ids"][:e.get("head_tokens", 0)]), []).append(i)
+    return list(groups.values())
+
+# %% ../nbs/43_bc.ipynb #8c6f9ee1
+def decode_shared(model, b:dict, prefix:int) -> torch.Tensor:
+    "Last hidden states for batch `b`, whose rows share their first `prefix` tokens: those run once, their keys and values serve every row."
+    dec, ids = model.get_decoder(), b["input_ids"]
+    if prefix == 0 or len(ids) == 1: return dec(input_ids=ids, attention_mask=b["attention_mask"]).last_hidden_state
+    head = dec(input_ids=ids[:1, :prefix], use_cache=True)
+    cache = head.past_key_values; cache.batch_repeat_interleave(len(ids))
+    pos = torch.arange(prefix, ids.shape[1], device=ids.device).expand(len(ids), -1)
+    rest = dec(input_ids=ids[:, prefix:], attention_mask=b["attention_mask"], past_key_values=cache, position_ids=pos).last_hidden_state
+    return torch.cat([head.last_hidden_state.expand(len(ids), -1, -1), rest], 1)
+
+# %% ../nbs/43_bc.ipynb #449fa871
+def supervised_loss(model, # a causal LM (tiny, hub, or peft)
+                    examples:list[dict], # from `encode_example`
+                    pad_id:int, share_heads:bool=True, # False: every row reads its whole sequence
+                   ) -> tuple[torch.Tensor, int]:
+    "The summed next-token loss over the supervised tokens of `examples`, and how many there are."
+    total, n = 0.0, 0
+    for g in (rows_by_head(examples) if share_heads else [range(len(examples))]):
+        rows = [examples[i] for i in g]
+        b = collate(rows, pad_id, model.device)
+        with autocast(model): h = decode_shared(model, b, rows[0].get("head_tokens", 0) if share_heads else 0)
+        labels = b["labels"][:, 1:]; keep = labels != IGNORE
+        with autocast(model): logits = model.get_output_embeddings()(h[:, :-1][keep])
+        total = total + torch.nn.functional.cross_entropy(logits.float(), labels[keep], reduction="sum"); n += int(keep.sum())
+    return total, n
+
 # %% ../nbs/43_bc.ipynb #85323b5f
 @patch
 def next_batch(self:BCTrainer) -> list[dict]:
@@ -215,11 +257,6 @@ def next_batch(self:BCTrainer) -> list[dict]:
         if self.cursor >= len(self._order): self.epoch, self.cursor = self.epoch + 1, 0
     return batch
 
-# %% ../nbs/43_bc.ipynb #f76667f7
-def autocast(model:torch.nn.Module):
-    "bfloat16 autocast for a float32 model on a GPU; a no-op context elsewhere."
-    return torch.autocast("cuda", dtype=torch.bfloat16, enabled=model.device.type == "cuda" and model.dtype == torch.float32)
-
 # %% ../nbs/43_bc.ipynb #59090b94
 @patch
 def step(self:BCTrainer) -> dict:
@@ -227,10 +264,11 @@ def step(self:BCTrainer) -> dict:
     self.model.train(); t0 = time.perf_counter()
     loss_sum, tokens, sup = 0.0, 0, 0
     for _ in range(self.cfg.grad_accum):
-        b = collate(self.next_batch(), self.tokenizer.pad_token_id, self.model.device)
-        with autocast(self.model): loss = self.model(**b).loss / self.cfg.grad_accum
+        rows = self.next_batch()
+        total, n = supervised_loss(self.model, rows, self.tokenizer.pad_token_id, self.share_heads)
+        loss = total / max(n, 1) / self.cfg.grad_accum
         loss.backward()
-        loss_sum += loss.item(); tokens += int(b["attention_mask"].sum()); sup += int((b["labels"] != IGNORE).sum())
+        loss_sum += loss.item(); tokens += sum(len(e["input_ids"]) for e in rows); sup += n
     torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
     self.opt.step(); self.sched.step(); self.opt.zero_grad(set_to_none=True)
     self.step_n += 1
@@ -251,10 +289,8 @@ def evaluate(self:BCTrainer) -> float:
     if not self.eval_set: return float("nan")
     self.model.eval(); total, n = 0.0, 0
     for i in range(0, len(self.eval_set), self.cfg.batch_size):
-        b = collate(self.eval_set[i:i + self.cfg.batch_size], self.tokenizer.pad_token_id, self.model.device)
-        k = int((b["labels"][:, 1:] != IGNORE).sum())
-        with autocast(self.model): total += self.model(**b).loss.item() * k
-        n += k
+        t, k = supervised_loss(self.model, self.eval_set[i:i + self.cfg.batch_size], self.tokenizer.pad_token_id, self.share_heads)
+        total += t.item(); n += k
     return total / max(n, 1)
 
 # %% ../nbs/43_bc.ipynb #fbd622b4
