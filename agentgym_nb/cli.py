@@ -41,7 +41,7 @@ def port_number(text:str) -> int:
 # %% ../nbs/90_cli.ipynb #ccda980c
 def cmd_serve(a) -> dict:
     "Serve envs over HTTP until interrupted."
-    import dataclasses, agentgym_nb
+    import dataclasses
     from agentgym_nb.server import serve
     st = load_settings().server
     if a.session_ttl is not None: st = dataclasses.replace(st, session_ttl_s=a.session_ttl)
@@ -53,7 +53,6 @@ def cmd_serve(a) -> dict:
 # %% ../nbs/90_cli.ipynb #301790dd
 def cmd_expert(a) -> dict:
     "Run an env's expert (or oracle) on items of a split; print and return the success figures."
-    import agentgym_nb
     from agentgym_nb.core import pick_items
     from agentgym_nb.expert import run_expert, success_table
     from agentgym_nb.trajectory import write_jsonl, write_manifest
@@ -73,7 +72,6 @@ def cmd_expert(a) -> dict:
 # %% ../nbs/90_cli.ipynb #48d0fedd
 def cmd_bench_envs(a) -> dict:
     "Benchmark env steps in process and over HTTP."
-    import agentgym_nb
     from agentgym_nb.bench import bench_envs
     p = load_settings().get_preset(a.preset)
     sessions = [int(s) for s in a.sessions.split(",")] if a.sessions else p.bench_sessions
@@ -88,7 +86,6 @@ def cmd_bench_envs(a) -> dict:
 # %% ../nbs/90_cli.ipynb #90e27b51
 def cmd_data_build(a) -> dict:
     "Build the preset's AgentTraj, AgentTraj-L and AgentEval under the data folder."
-    import agentgym_nb
     from agentgym_nb.data import DataConfig, build_datasets, dataset_stats
     from agentgym_nb.trajectory import load_trajectories
     st = load_settings(); cfg = DataConfig.from_preset(st.get_preset(a.preset), st.seed, policy=a.policy)

@@ -20,9 +20,6 @@ from peft import LoraConfig, PeftModel, TaskType, get_peft_model, prepare_model_
 # %% ../nbs/42_models.ipynb #4f0c9af3
 _log = logging.getLogger(__name__)
 
-# %% ../nbs/42_models.ipynb #5f3526e3
-from .trajectory import ROLES, context_head, to_messages  # noqa: F401 -- their old home
-
 # %% ../nbs/42_models.ipynb #58b0d1b7
 PAD, HUMAN, GPT, END = "<|pad|>", "<|human|>", "<|gpt|>", "<|end|>"
 SPECIAL_TOKENS = [PAD, HUMAN, GPT, END]
