@@ -5,17 +5,25 @@
 # %% auto #0
 __all__ = ['SEED', 'TODAY', 'SHOP_USER', 'FORUM_USER', 'CATEGORIES', 'BRANDS', 'ADJECTIVES', 'ORDER_STATUSES', 'REVIEW_TITLES',
            'FORUMS', 'TITLE_PATTERNS', 'SHOP_SCHEMA', 'FORUM_SCHEMA', 'PAGE_SIZE', 'POST_SQL', 'SITE_DB', 'COOKIE', 'e',
-           'CSS', 'ORDER_ACTIONS', 'TEMPLATES', 'REVIEW_TEXTS', 'POST_TEXTS', 'COMMENTS', 'N_TASKS', 'SPLITS',
-           'PLACEHOLDERS', 'build_shop', 'build_forum', 'money', 'shop_search', 'bestsellers', 'report_months',
-           'month_name', 'forum_posts', 'LocalSites', 'page', 'pager', 'shop_app', 'admin_app', 'forum_app', 'template',
-           'tasks', 'fill_urls', 'write_configs']
+           'CSS', 'shop_routes', 'ORDER_ACTIONS', 'admin_routes', 'ADMIN_NAV', 'forum_routes', 'TEMPLATES',
+           'REVIEW_TEXTS', 'POST_TEXTS', 'COMMENTS', 'N_TASKS', 'SPLITS', 'PLACEHOLDERS', 'build_shop', 'build_forum',
+           'money', 'shop_search', 'bestsellers', 'report_months', 'month_name', 'forum_posts', 'LocalSites', 'page',
+           'pager', 'site_app', 'shop_page', 'shop_list', 'shop_home', 'shop_category', 'shop_search_page',
+           'shop_product', 'shop_cart_add', 'shop_review', 'cart_rows', 'shop_cart', 'shop_cart_remove',
+           'shop_checkout', 'shop_place', 'shop_account', 'shop_orders', 'shop_order', 'shop_app', 'admin_page',
+           'admin_root', 'admin_dashboard', 'admin_orders', 'admin_order', 'admin_order_action', 'admin_customers',
+           'admin_customer', 'admin_products', 'admin_product', 'admin_product_save', 'admin_reports', 'admin_best',
+           'admin_sales', 'admin_app', 'forum_page', 'post_list', 'sort_links', 'forum_front', 'forum_forums',
+           'forum_forum', 'forum_subscribe', 'forum_post', 'forum_vote', 'forum_comment', 'forum_submit_any',
+           'forum_submit_form', 'forum_submit', 'forum_user', 'forum_search', 'forum_app', 'template', 'tasks',
+           'fill_urls', 'write_configs']
 
 # %% ../../nbs/24_webarena_sites.ipynb #83604f5c
 import datetime as dt, functools, html, itertools, json, math, random, re, shutil, socket, sqlite3
 import tempfile, threading, time
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, PlainTextResponse
 from fastcore.basics import patch
 
@@ -394,458 +402,525 @@ def _post_form(action:str, button:str, hidden:dict|None=None) -> str:
     h = "".join(f'<input type="hidden" name="{e(k)}" value="{e(v)}">' for k, v in (hidden or {}).items())
     return f'<form class="inline" method="post" action="{e(action)}">{h}<button type="submit">{e(button)}</button></form>'
 
-# %% ../../nbs/24_webarena_sites.ipynb #75dd76a5
+# %% ../../nbs/24_webarena_sites.ipynb #c32d4858
+def site_app(sites:LocalSites, routes:APIRouter) -> FastAPI:
+    "An app serving `routes` on `sites`' data (`request.app.state.sites`); an unknown world (session cookie) is a 404."
+    app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.sites = sites
+    app.add_exception_handler(_NoWorld, lambda request, exc: PlainTextResponse(f"Unknown world {exc}", status_code=404))
+    app.include_router(routes)
+    return app
+
+# %% ../../nbs/24_webarena_sites.ipynb #e589fa07
+shop_routes = APIRouter()  # the storefront's pages; `shop_app` serves them
+
+# %% ../../nbs/24_webarena_sites.ipynb #a5414fca
+def shop_page(request, title, body, db):
+    "A storefront page around `body`: the category menu, the cart's count and the search box."
+    cats = [(r["name"], f"/category/{r['slug']}") for r in db.execute("SELECT * FROM categories ORDER BY id")]
+    n = db.execute("SELECT coalesce(sum(qty),0) FROM cart_items WHERE customer_id=?", (SHOP_USER,)).fetchone()[0]
+    nav = [("Home", "/"), ("My Account", "/account"), ("My Orders", "/orders"), (f"My Cart ({n})", "/cart")] + cats
+    return page(title, body, "One Stop Market", nav, ("/search", "Search entire store here", request.query_params.get("q", "")))
+
+# %% ../../nbs/24_webarena_sites.ipynb #c9cdabab
+def shop_list(rows):
+    "Products as links with their prices."
+    return "<ul>" + "".join(f'<li><a href="/product/{r["id"]}">{e(r["name"])}</a> - {money(r["price"])}</li>'
+                            for r in rows) + "</ul>"
+
+# %% ../../nbs/24_webarena_sites.ipynb #97ad218c
+@shop_routes.get("/")
+def shop_home(request:Request):
+    db = _db(request.app.state.sites, "shopping", request)
+    rows = db.execute("SELECT * FROM products WHERE enabled=1 AND id % 37 = 1 ORDER BY id").fetchall()
+    return shop_page(request, "Home Page", "<h2>Featured products</h2>" + shop_list(rows), db)
+
+# %% ../../nbs/24_webarena_sites.ipynb #7979b51d
+@shop_routes.get("/category/{slug}")
+def shop_category(request:Request, slug:str):
+    db = _db(request.app.state.sites, "shopping", request)
+    cat = db.execute("SELECT * FROM categories WHERE slug=?", (slug,)).fetchone()
+    if not cat: return shop_page(request, "Page Not Found", "<p>No such category.</p>", db)
+    rows = db.execute("SELECT * FROM products WHERE enabled=1 AND category_id=? ORDER BY name", (cat["id"],)).fetchall()
+    p, k = _page_no(request), PAGE_SIZE["products"]
+    return shop_page(request, cat["name"], f"<p>{len(rows)} items</p>" + shop_list(rows[(p-1)*k:p*k]) +
+             pager(f"/category/{slug}", {}, p, len(rows), k), db)
+
+# %% ../../nbs/24_webarena_sites.ipynb #fa87feee
+@shop_routes.get("/search")
+def shop_search_page(request:Request, q:str=""):
+    db = _db(request.app.state.sites, "shopping", request)
+    rows, p, k = shop_search(db, q), _page_no(request), PAGE_SIZE["products"]
+    return shop_page(request, f"Search results for: '{q}'", f"<p>{len(rows)} items</p>" + shop_list(rows[(p-1)*k:p*k]) +
+             pager("/search", {"q": q}, p, len(rows), k), db)
+
+# %% ../../nbs/24_webarena_sites.ipynb #4956fdba
+@shop_routes.get("/product/{pid}")
+def shop_product(request:Request, pid:int):
+    db = _db(request.app.state.sites, "shopping", request)
+    r = db.execute("SELECT p.*, c.name AS cat FROM products p JOIN categories c ON c.id=p.category_id "
+                   "WHERE p.id=? AND enabled=1", (pid,)).fetchone()
+    if not r: return shop_page(request, "Page Not Found", "<p>No such product.</p>", db)
+    revs = db.execute("SELECT * FROM reviews WHERE product_id=? ORDER BY created DESC, id DESC", (pid,)).fetchall()
+    avg = f"{sum(x['rating'] for x in revs) / len(revs):.1f} out of 5" if revs else "no ratings yet"
+    stock = "In stock" if r["stock"] > 0 else "Out of stock"
+    body = (f'<p>Category: {e(r["cat"])}</p><p>SKU: {e(r["sku"])}</p><p>Price: {money(r["price"])}</p><p>{stock}</p>'
+            f'<p>Rating: {avg} ({len(revs)} reviews)</p><p>{e(r["description"])}</p>'
+            f'<form method="post" action="/cart/add/{pid}"><label for="qty">Qty</label> '
+            f'<input type="number" id="qty" name="qty" min="1" placeholder="1"> <button type="submit">Add to Cart</button></form>'
+            f'<h2>Customer Reviews ({len(revs)})</h2><ul>' +
+            "".join(f'<li><strong>{e(x["title"])}</strong> - Rating: {x["rating"]} of 5 - Review by {e(x["nickname"])} '
+                    f'on {x["created"]}<p>{e(x["body"])}</p></li>' for x in revs) + "</ul>"
+            f'<h2>Write Your Own Review</h2><form method="post" action="/product/{pid}/review"><fieldset><legend>Your Rating</legend>' +
+            "".join(f'<input type="radio" id="r{k}" name="rating" value="{k}"><label for="r{k}">{k} star{"s" if k > 1 else ""}</label> '
+                    for k in range(1, 6)) +
+            '</fieldset><p><label for="rt">Summary</label> <input type="text" id="rt" name="title"></p>'
+            '<p><label for="rb">Review</label> <textarea id="rb" name="body"></textarea></p>'
+            '<button type="submit">Submit Review</button></form>')
+    return shop_page(request, r["name"], body, db)
+
+# %% ../../nbs/24_webarena_sites.ipynb #bf798182
+@shop_routes.post("/cart/add/{pid}")
+async def shop_cart_add(request:Request, pid:int):
+    f, db = await _form(request), _db(request.app.state.sites, "shopping", request)
+    try: qty = max(1, int(f.get("qty") or 1))
+    except ValueError: qty = 1
+    if db.execute("SELECT 1 FROM products WHERE id=? AND enabled=1", (pid,)).fetchone():
+        db.execute("INSERT INTO cart_items VALUES(?,?,?) ON CONFLICT(customer_id, product_id) DO UPDATE SET qty=qty+?",
+                   (SHOP_USER, pid, qty, qty)); db.commit()
+    return RedirectResponse("/cart", status_code=303)
+
+# %% ../../nbs/24_webarena_sites.ipynb #1d6df4ac
+@shop_routes.post("/product/{pid}/review")
+async def shop_review(request:Request, pid:int):
+    f, db = await _form(request), _db(request.app.state.sites, "shopping", request)
+    if f.get("rating") in list("12345") and f.get("title") and f.get("body"):
+        nick = db.execute("SELECT name FROM customers WHERE id=?", (SHOP_USER,)).fetchone()[0].split(" ")[0]
+        db.execute("INSERT INTO reviews(product_id,customer_id,nickname,rating,title,body,created) VALUES(?,?,?,?,?,?,?)",
+                   (pid, SHOP_USER, nick, int(f["rating"]), f["title"], f["body"], TODAY.isoformat())); db.commit()
+    return RedirectResponse(f"/product/{pid}", status_code=303)
+
+# %% ../../nbs/24_webarena_sites.ipynb #a4ae71e6
+def cart_rows(db):
+    "The cart's lines: product id, name, price and quantity."
+    return db.execute("SELECT p.id, p.name, p.price, c.qty FROM cart_items c JOIN products p ON p.id=c.product_id "
+                      "WHERE c.customer_id=? ORDER BY p.name", (SHOP_USER,)).fetchall()
+
+# %% ../../nbs/24_webarena_sites.ipynb #e84137fc
+@shop_routes.get("/cart")
+def shop_cart(request:Request):
+    db = _db(request.app.state.sites, "shopping", request); rows = cart_rows(db)
+    if not rows: return shop_page(request, "Shopping Cart", "<p>You have no items in your shopping cart.</p>", db)
+    body = ("<table><tr><th>Item</th><th>Price</th><th>Qty</th><th>Subtotal</th><th></th></tr>" +
+            "".join(f'<tr><td><a href="/product/{r["id"]}">{e(r["name"])}</a></td><td>{money(r["price"])}</td>'
+                    f'<td>{r["qty"]}</td><td>{money(r["price"] * r["qty"])}</td><td>'
+                    + _post_form(f"/cart/remove/{r['id']}", f"Remove {r['name']}") + '</td></tr>' for r in rows) +
+            f'</table><p>Order Total: {money(sum(r["price"] * r["qty"] for r in rows))}</p>'
+            '<p><a href="/checkout">Proceed to Checkout</a></p>')
+    return shop_page(request, "Shopping Cart", body, db)
+
+# %% ../../nbs/24_webarena_sites.ipynb #a4e981b3
+@shop_routes.post("/cart/remove/{pid}")
+def shop_cart_remove(request:Request, pid:int):
+    db = _db(request.app.state.sites, "shopping", request)
+    db.execute("DELETE FROM cart_items WHERE customer_id=? AND product_id=?", (SHOP_USER, pid)); db.commit()
+    return RedirectResponse("/cart", status_code=303)
+
+# %% ../../nbs/24_webarena_sites.ipynb #60237677
+@shop_routes.get("/checkout")
+def shop_checkout(request:Request):
+    db = _db(request.app.state.sites, "shopping", request); rows = cart_rows(db)
+    c = db.execute("SELECT * FROM customers WHERE id=?", (SHOP_USER,)).fetchone()
+    if not rows: return shop_page(request, "Checkout", "<p>Your cart is empty.</p>", db)
+    body = (f'<h2>Shipping Address</h2><p>{e(c["name"])}<br>{e(c["street"])}<br>{e(c["city"])}, {e(c["state"])} {e(c["zip"])}</p>'
+            '<h2>Order Summary</h2><ul>' + "".join(f'<li>{e(r["name"])} x {r["qty"]}</li>' for r in rows) +
+            f'</ul><p>Order Total: {money(sum(r["price"] * r["qty"] for r in rows))}</p>' + _post_form("/checkout/place", "Place Order"))
+    return shop_page(request, "Checkout", body, db)
+
+# %% ../../nbs/24_webarena_sites.ipynb #106e5699
+@shop_routes.post("/checkout/place")
+def shop_place(request:Request):
+    db = _db(request.app.state.sites, "shopping", request); rows = cart_rows(db)
+    if not rows: return RedirectResponse("/cart", status_code=303)
+    oid = db.execute("SELECT max(id) FROM orders").fetchone()[0] + 1
+    db.execute("INSERT INTO orders VALUES(?,?,?,?,?,?)", (oid, f"{oid:09d}", SHOP_USER, TODAY.isoformat(), "Pending",
+                                                           sum(r["price"] * r["qty"] for r in rows)))
+    db.executemany("INSERT INTO order_items VALUES(?,?,?,?)", [(oid, r["id"], r["qty"], r["price"]) for r in rows])
+    db.execute("DELETE FROM cart_items WHERE customer_id=?", (SHOP_USER,)); db.commit()
+    return RedirectResponse(f"/orders/{oid:09d}", status_code=303)
+
+# %% ../../nbs/24_webarena_sites.ipynb #d33528d7
+@shop_routes.get("/account")
+def shop_account(request:Request):
+    db = _db(request.app.state.sites, "shopping", request)
+    c = db.execute("SELECT * FROM customers WHERE id=?", (SHOP_USER,)).fetchone()
+    return shop_page(request, "My Account", f'<h2>Contact Information</h2><p>{e(c["name"])}<br>{e(c["email"])}</p>'
+             f'<h2>Default Shipping Address</h2><p>{e(c["street"])}<br>{e(c["city"])}, {e(c["state"])} {e(c["zip"])}</p>'
+             '<p><a href="/orders">View all orders</a></p>', db)
+
+# %% ../../nbs/24_webarena_sites.ipynb #70cc28ed
+@shop_routes.get("/orders")
+def shop_orders(request:Request):
+    db = _db(request.app.state.sites, "shopping", request)
+    rows = db.execute("SELECT * FROM orders WHERE customer_id=? ORDER BY created DESC, id DESC", (SHOP_USER,)).fetchall()
+    p, k = _page_no(request), PAGE_SIZE["orders"]
+    body = ("<table><tr><th>Order #</th><th>Date</th><th>Order Total</th><th>Status</th></tr>" +
+            "".join(f'<tr><td><a href="/orders/{r["number"]}">{r["number"]}</a></td><td>{r["created"]}</td>'
+                    f'<td>{money(r["total"])}</td><td>{r["status"]}</td></tr>' for r in rows[(p-1)*k:p*k]) +
+            "</table>" + pager("/orders", {}, p, len(rows), k))
+    return shop_page(request, "My Orders", body, db)
+
+# %% ../../nbs/24_webarena_sites.ipynb #42e62254
+@shop_routes.get("/orders/{number}")
+def shop_order(request:Request, number:str):
+    db = _db(request.app.state.sites, "shopping", request)
+    o = db.execute("SELECT * FROM orders WHERE number=? AND customer_id=?", (number, SHOP_USER)).fetchone()
+    if not o: return shop_page(request, "Page Not Found", "<p>No such order.</p>", db)
+    its = db.execute("SELECT p.name, i.qty, i.price FROM order_items i JOIN products p ON p.id=i.product_id "
+                     "WHERE order_id=? ORDER BY p.name", (o["id"],)).fetchall()
+    body = (f'<p>Status: {o["status"]}</p><p>Order Date: {o["created"]}</p><h2>Items Ordered</h2><table>'
+            "<tr><th>Product Name</th><th>Price</th><th>Qty</th><th>Subtotal</th></tr>" +
+            "".join(f'<tr><td>{e(i["name"])}</td><td>{money(i["price"])}</td><td>{i["qty"]}</td>'
+                    f'<td>{money(i["price"] * i["qty"])}</td></tr>' for i in its) +
+            f'</table><p>Grand Total: {money(o["total"])}</p>')
+    return shop_page(request, f"Order # {number}", body, db)
+
+# %% ../../nbs/24_webarena_sites.ipynb #699b7617
 def shop_app(sites:LocalSites) -> FastAPI:
     "The storefront (WebArena's `__SHOPPING__`)."
-    app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
-    def P(request, title, body, db):
-        cats = [(r["name"], f"/category/{r['slug']}") for r in db.execute("SELECT * FROM categories ORDER BY id")]
-        n = db.execute("SELECT coalesce(sum(qty),0) FROM cart_items WHERE customer_id=?", (SHOP_USER,)).fetchone()[0]
-        nav = [("Home", "/"), ("My Account", "/account"), ("My Orders", "/orders"), (f"My Cart ({n})", "/cart")] + cats
-        return page(title, body, "One Stop Market", nav, ("/search", "Search entire store here", request.query_params.get("q", "")))
-    def plist(rows):
-        return "<ul>" + "".join(f'<li><a href="/product/{r["id"]}">{e(r["name"])}</a> - {money(r["price"])}</li>'
-                                for r in rows) + "</ul>"
-
-    @app.exception_handler(_NoWorld)
-    def _nw(request, exc): return PlainTextResponse(f"Unknown world {exc}", status_code=404)
-
-    @app.get("/")
-    def home(request:Request):
-        db = _db(sites, "shopping", request)
-        rows = db.execute("SELECT * FROM products WHERE enabled=1 AND id % 37 = 1 ORDER BY id").fetchall()
-        return P(request, "Home Page", "<h2>Featured products</h2>" + plist(rows), db)
-
-    @app.get("/category/{slug}")
-    def category(request:Request, slug:str):
-        db = _db(sites, "shopping", request)
-        cat = db.execute("SELECT * FROM categories WHERE slug=?", (slug,)).fetchone()
-        if not cat: return P(request, "Page Not Found", "<p>No such category.</p>", db)
-        rows = db.execute("SELECT * FROM products WHERE enabled=1 AND category_id=? ORDER BY name", (cat["id"],)).fetchall()
-        p, k = _page_no(request), PAGE_SIZE["products"]
-        return P(request, cat["name"], f"<p>{len(rows)} items</p>" + plist(rows[(p-1)*k:p*k]) +
-                 pager(f"/category/{slug}", {}, p, len(rows), k), db)
-
-    @app.get("/search")
-    def search(request:Request, q:str=""):
-        db = _db(sites, "shopping", request)
-        rows, p, k = shop_search(db, q), _page_no(request), PAGE_SIZE["products"]
-        return P(request, f"Search results for: '{q}'", f"<p>{len(rows)} items</p>" + plist(rows[(p-1)*k:p*k]) +
-                 pager("/search", {"q": q}, p, len(rows), k), db)
-
-    @app.get("/product/{pid}")
-    def product(request:Request, pid:int):
-        db = _db(sites, "shopping", request)
-        r = db.execute("SELECT p.*, c.name AS cat FROM products p JOIN categories c ON c.id=p.category_id "
-                       "WHERE p.id=? AND enabled=1", (pid,)).fetchone()
-        if not r: return P(request, "Page Not Found", "<p>No such product.</p>", db)
-        revs = db.execute("SELECT * FROM reviews WHERE product_id=? ORDER BY created DESC, id DESC", (pid,)).fetchall()
-        avg = f"{sum(x['rating'] for x in revs) / len(revs):.1f} out of 5" if revs else "no ratings yet"
-        stock = "In stock" if r["stock"] > 0 else "Out of stock"
-        body = (f'<p>Category: {e(r["cat"])}</p><p>SKU: {e(r["sku"])}</p><p>Price: {money(r["price"])}</p><p>{stock}</p>'
-                f'<p>Rating: {avg} ({len(revs)} reviews)</p><p>{e(r["description"])}</p>'
-                f'<form method="post" action="/cart/add/{pid}"><label for="qty">Qty</label> '
-                f'<input type="number" id="qty" name="qty" min="1" placeholder="1"> <button type="submit">Add to Cart</button></form>'
-                f'<h2>Customer Reviews ({len(revs)})</h2><ul>' +
-                "".join(f'<li><strong>{e(x["title"])}</strong> - Rating: {x["rating"]} of 5 - Review by {e(x["nickname"])} '
-                        f'on {x["created"]}<p>{e(x["body"])}</p></li>' for x in revs) + "</ul>"
-                f'<h2>Write Your Own Review</h2><form method="post" action="/product/{pid}/review"><fieldset><legend>Your Rating</legend>' +
-                "".join(f'<input type="radio" id="r{k}" name="rating" value="{k}"><label for="r{k}">{k} star{"s" if k > 1 else ""}</label> '
-                        for k in range(1, 6)) +
-                '</fieldset><p><label for="rt">Summary</label> <input type="text" id="rt" name="title"></p>'
-                '<p><label for="rb">Review</label> <textarea id="rb" name="body"></textarea></p>'
-                '<button type="submit">Submit Review</button></form>')
-        return P(request, r["name"], body, db)
-
-    @app.post("/cart/add/{pid}")
-    async def cart_add(request:Request, pid:int):
-        f, db = await _form(request), _db(sites, "shopping", request)
-        try: qty = max(1, int(f.get("qty") or 1))
-        except ValueError: qty = 1
-        if db.execute("SELECT 1 FROM products WHERE id=? AND enabled=1", (pid,)).fetchone():
-            db.execute("INSERT INTO cart_items VALUES(?,?,?) ON CONFLICT(customer_id, product_id) DO UPDATE SET qty=qty+?",
-                       (SHOP_USER, pid, qty, qty)); db.commit()
-        return RedirectResponse("/cart", status_code=303)
-
-    @app.post("/product/{pid}/review")
-    async def review(request:Request, pid:int):
-        f, db = await _form(request), _db(sites, "shopping", request)
-        if f.get("rating") in list("12345") and f.get("title") and f.get("body"):
-            nick = db.execute("SELECT name FROM customers WHERE id=?", (SHOP_USER,)).fetchone()[0].split(" ")[0]
-            db.execute("INSERT INTO reviews(product_id,customer_id,nickname,rating,title,body,created) VALUES(?,?,?,?,?,?,?)",
-                       (pid, SHOP_USER, nick, int(f["rating"]), f["title"], f["body"], TODAY.isoformat())); db.commit()
-        return RedirectResponse(f"/product/{pid}", status_code=303)
-
-    def cart_rows(db):
-        return db.execute("SELECT p.id, p.name, p.price, c.qty FROM cart_items c JOIN products p ON p.id=c.product_id "
-                          "WHERE c.customer_id=? ORDER BY p.name", (SHOP_USER,)).fetchall()
-
-    @app.get("/cart")
-    def cart(request:Request):
-        db = _db(sites, "shopping", request); rows = cart_rows(db)
-        if not rows: return P(request, "Shopping Cart", "<p>You have no items in your shopping cart.</p>", db)
-        body = ("<table><tr><th>Item</th><th>Price</th><th>Qty</th><th>Subtotal</th><th></th></tr>" +
-                "".join(f'<tr><td><a href="/product/{r["id"]}">{e(r["name"])}</a></td><td>{money(r["price"])}</td>'
-                        f'<td>{r["qty"]}</td><td>{money(r["price"] * r["qty"])}</td><td>'
-                        + _post_form(f"/cart/remove/{r['id']}", f"Remove {r['name']}") + '</td></tr>' for r in rows) +
-                f'</table><p>Order Total: {money(sum(r["price"] * r["qty"] for r in rows))}</p>'
-                '<p><a href="/checkout">Proceed to Checkout</a></p>')
-        return P(request, "Shopping Cart", body, db)
-
-    @app.post("/cart/remove/{pid}")
-    def cart_remove(request:Request, pid:int):
-        db = _db(sites, "shopping", request)
-        db.execute("DELETE FROM cart_items WHERE customer_id=? AND product_id=?", (SHOP_USER, pid)); db.commit()
-        return RedirectResponse("/cart", status_code=303)
-
-    @app.get("/checkout")
-    def checkout(request:Request):
-        db = _db(sites, "shopping", request); rows = cart_rows(db)
-        c = db.execute("SELECT * FROM customers WHERE id=?", (SHOP_USER,)).fetchone()
-        if not rows: return P(request, "Checkout", "<p>Your cart is empty.</p>", db)
-        body = (f'<h2>Shipping Address</h2><p>{e(c["name"])}<br>{e(c["street"])}<br>{e(c["city"])}, {e(c["state"])} {e(c["zip"])}</p>'
-                '<h2>Order Summary</h2><ul>' + "".join(f'<li>{e(r["name"])} x {r["qty"]}</li>' for r in rows) +
-                f'</ul><p>Order Total: {money(sum(r["price"] * r["qty"] for r in rows))}</p>' + _post_form("/checkout/place", "Place Order"))
-        return P(request, "Checkout", body, db)
-
-    @app.post("/checkout/place")
-    def place(request:Request):
-        db = _db(sites, "shopping", request); rows = cart_rows(db)
-        if not rows: return RedirectResponse("/cart", status_code=303)
-        oid = db.execute("SELECT max(id) FROM orders").fetchone()[0] + 1
-        db.execute("INSERT INTO orders VALUES(?,?,?,?,?,?)", (oid, f"{oid:09d}", SHOP_USER, TODAY.isoformat(), "Pending",
-                                                               sum(r["price"] * r["qty"] for r in rows)))
-        db.executemany("INSERT INTO order_items VALUES(?,?,?,?)", [(oid, r["id"], r["qty"], r["price"]) for r in rows])
-        db.execute("DELETE FROM cart_items WHERE customer_id=?", (SHOP_USER,)); db.commit()
-        return RedirectResponse(f"/orders/{oid:09d}", status_code=303)
-
-    @app.get("/account")
-    def account(request:Request):
-        db = _db(sites, "shopping", request)
-        c = db.execute("SELECT * FROM customers WHERE id=?", (SHOP_USER,)).fetchone()
-        return P(request, "My Account", f'<h2>Contact Information</h2><p>{e(c["name"])}<br>{e(c["email"])}</p>'
-                 f'<h2>Default Shipping Address</h2><p>{e(c["street"])}<br>{e(c["city"])}, {e(c["state"])} {e(c["zip"])}</p>'
-                 '<p><a href="/orders">View all orders</a></p>', db)
-
-    @app.get("/orders")
-    def orders(request:Request):
-        db = _db(sites, "shopping", request)
-        rows = db.execute("SELECT * FROM orders WHERE customer_id=? ORDER BY created DESC, id DESC", (SHOP_USER,)).fetchall()
-        p, k = _page_no(request), PAGE_SIZE["orders"]
-        body = ("<table><tr><th>Order #</th><th>Date</th><th>Order Total</th><th>Status</th></tr>" +
-                "".join(f'<tr><td><a href="/orders/{r["number"]}">{r["number"]}</a></td><td>{r["created"]}</td>'
-                        f'<td>{money(r["total"])}</td><td>{r["status"]}</td></tr>' for r in rows[(p-1)*k:p*k]) +
-                "</table>" + pager("/orders", {}, p, len(rows), k))
-        return P(request, "My Orders", body, db)
-
-    @app.get("/orders/{number}")
-    def order(request:Request, number:str):
-        db = _db(sites, "shopping", request)
-        o = db.execute("SELECT * FROM orders WHERE number=? AND customer_id=?", (number, SHOP_USER)).fetchone()
-        if not o: return P(request, "Page Not Found", "<p>No such order.</p>", db)
-        its = db.execute("SELECT p.name, i.qty, i.price FROM order_items i JOIN products p ON p.id=i.product_id "
-                         "WHERE order_id=? ORDER BY p.name", (o["id"],)).fetchall()
-        body = (f'<p>Status: {o["status"]}</p><p>Order Date: {o["created"]}</p><h2>Items Ordered</h2><table>'
-                "<tr><th>Product Name</th><th>Price</th><th>Qty</th><th>Subtotal</th></tr>" +
-                "".join(f'<tr><td>{e(i["name"])}</td><td>{money(i["price"])}</td><td>{i["qty"]}</td>'
-                        f'<td>{money(i["price"] * i["qty"])}</td></tr>' for i in its) +
-                f'</table><p>Grand Total: {money(o["total"])}</p>')
-        return P(request, f"Order # {number}", body, db)
-    return app
+    return site_app(sites, shop_routes)
 
 # %% ../../nbs/24_webarena_sites.ipynb #fbd7d071
 ORDER_ACTIONS = {"Hold": ({"Pending", "Processing"}, "On Hold"), "Unhold": ({"On Hold"}, "Processing"),
                  "Cancel": ({"Pending", "Processing", "On Hold"}, "Canceled"), "Ship": ({"Processing"}, "Complete")}
 
-# %% ../../nbs/24_webarena_sites.ipynb #45f8ae87
+# %% ../../nbs/24_webarena_sites.ipynb #0480d5a7
+admin_routes = APIRouter()  # the admin panel's pages; `admin_app` serves them
+
+# %% ../../nbs/24_webarena_sites.ipynb #491d180b
+ADMIN_NAV = [("Dashboard", "/admin"), ("Orders", "/admin/orders"), ("Customers", "/admin/customers"),
+             ("Products", "/admin/products"), ("Reports", "/admin/reports")]
+
+# %% ../../nbs/24_webarena_sites.ipynb #8c6ed0ce
+def admin_page(request, title, body, search=None):
+    "An admin page around `body`: the admin menu and, on list pages, a search box."
+    return page(title, body, "One Stop Market Admin", ADMIN_NAV, search)
+
+# %% ../../nbs/24_webarena_sites.ipynb #a9efff43
+@admin_routes.get("/")
+def admin_root(): return RedirectResponse("/admin", status_code=302)
+
+# %% ../../nbs/24_webarena_sites.ipynb #48bcbf5d
+@admin_routes.get("/admin")
+def admin_dashboard(request:Request):
+    db = _db(request.app.state.sites, "shopping_admin", request)
+    last = db.execute("SELECT o.number, c.name, o.total FROM orders o JOIN customers c ON c.id=o.customer_id "
+                      "ORDER BY o.id DESC LIMIT 5").fetchall()
+    rev = db.execute("SELECT coalesce(sum(total),0) FROM orders WHERE status!='Canceled'").fetchone()[0]
+    body = (f"<p>Lifetime Sales: {money(rev)}</p><h2>Last Orders</h2><table><tr><th>Order</th><th>Customer</th><th>Total</th></tr>" +
+            "".join(f"<tr><td>{r[0]}</td><td>{e(r[1])}</td><td>{money(r[2])}</td></tr>" for r in last) + "</table>")
+    return admin_page(request, "Dashboard", body)
+
+# %% ../../nbs/24_webarena_sites.ipynb #4ee61561
+@admin_routes.get("/admin/orders")
+def admin_orders(request:Request, q:str="", status:str=""):
+    db = _db(request.app.state.sites, "shopping_admin", request)
+    sql, args = ("SELECT o.*, c.name FROM orders o JOIN customers c ON c.id=o.customer_id WHERE "
+                 "(o.number LIKE ? OR lower(c.name) LIKE ?)"), [f"%{q.strip()}%", f"%{q.strip().lower()}%"]
+    if status: sql += " AND o.status=?"; args.append(status)
+    rows = db.execute(sql + " ORDER BY o.id DESC", args).fetchall()
+    p, k = _page_no(request), PAGE_SIZE["admin"]
+    filt = " ".join(f'<a href="/admin/orders?{e(urlencode({"status": s}))}">{s}</a>' for s in ORDER_STATUSES)
+    body = (f"<p>Filter by status: {filt}</p><p>{len(rows)} records found</p><table><tr><th>ID</th><th>Purchase Date</th>"
+            "<th>Bill-to Name</th><th>Grand Total</th><th>Status</th></tr>" +
+            "".join(f'<tr><td><a href="/admin/orders/{r["id"]}">{r["number"]}</a></td><td>{r["created"]}</td>'
+                    f'<td>{e(r["name"])}</td><td>{money(r["total"])}</td><td>{r["status"]}</td></tr>' for r in rows[(p-1)*k:p*k]) +
+            "</table>" + pager("/admin/orders", {"q": q, "status": status}, p, len(rows), k))
+    return admin_page(request, "Orders", body, ("/admin/orders", "Search orders by number or customer", q))
+
+# %% ../../nbs/24_webarena_sites.ipynb #47c67889
+@admin_routes.get("/admin/orders/{oid}")
+def admin_order(request:Request, oid:int):
+    db = _db(request.app.state.sites, "shopping_admin", request)
+    o = db.execute("SELECT o.*, c.name, c.email, c.id AS cid FROM orders o JOIN customers c ON c.id=o.customer_id "
+                   "WHERE o.id=?", (oid,)).fetchone()
+    if not o: return admin_page(request, "Page Not Found", "<p>No such order.</p>")
+    its = db.execute("SELECT p.name, p.sku, i.qty, i.price FROM order_items i JOIN products p ON p.id=i.product_id "
+                     "WHERE order_id=? ORDER BY p.name", (oid,)).fetchall()
+    acts = " ".join(_post_form(f"/admin/orders/{oid}/action", a, {"action": a}) for a, (ok, _) in ORDER_ACTIONS.items()
+                    if o["status"] in ok)
+    body = (f'<p>{acts}</p><p>Order Date: {o["created"]}</p><p>Order Status: {o["status"]}</p>'
+            f'<p>Customer Name: <a href="/admin/customers/{o["cid"]}">{e(o["name"])}</a></p><p>Email: {e(o["email"])}</p>'
+            "<h2>Items Ordered</h2><table><tr><th>Product</th><th>SKU</th><th>Price</th><th>Qty</th></tr>" +
+            "".join(f'<tr><td>{e(i["name"])}</td><td>{i["sku"]}</td><td>{money(i["price"])}</td><td>{i["qty"]}</td></tr>'
+                    for i in its) + f'</table><p>Grand Total: {money(o["total"])}</p>')
+    return admin_page(request, f'Order # {o["number"]}', body)
+
+# %% ../../nbs/24_webarena_sites.ipynb #dd264a51
+@admin_routes.post("/admin/orders/{oid}/action")
+async def admin_order_action(request:Request, oid:int):
+    f, db = await _form(request), _db(request.app.state.sites, "shopping_admin", request)
+    o = db.execute("SELECT status FROM orders WHERE id=?", (oid,)).fetchone()
+    a = ORDER_ACTIONS.get(f.get("action", ""))
+    if o and a and o["status"] in a[0]: db.execute("UPDATE orders SET status=? WHERE id=?", (a[1], oid)); db.commit()
+    return RedirectResponse(f"/admin/orders/{oid}", status_code=303)
+
+# %% ../../nbs/24_webarena_sites.ipynb #57f967d2
+@admin_routes.get("/admin/customers")
+def admin_customers(request:Request, q:str=""):
+    db = _db(request.app.state.sites, "shopping_admin", request)
+    rows = db.execute("SELECT * FROM customers WHERE lower(name) LIKE ? OR lower(email) LIKE ? ORDER BY id",
+                      (f"%{q.strip().lower()}%",) * 2).fetchall()
+    p, k = _page_no(request), PAGE_SIZE["admin"]
+    body = (f"<p>{len(rows)} records found</p><table><tr><th>ID</th><th>Name</th><th>Email</th><th>State</th></tr>" +
+            "".join(f'<tr><td>{r["id"]}</td><td><a href="/admin/customers/{r["id"]}">{e(r["name"])}</a></td>'
+                    f'<td>{e(r["email"])}</td><td>{r["state"]}</td></tr>' for r in rows[(p-1)*k:p*k]) +
+            "</table>" + pager("/admin/customers", {"q": q}, p, len(rows), k))
+    return admin_page(request, "Customers", body, ("/admin/customers", "Search customers by name or email", q))
+
+# %% ../../nbs/24_webarena_sites.ipynb #0801c474
+@admin_routes.get("/admin/customers/{cid}")
+def admin_customer(request:Request, cid:int):
+    db = _db(request.app.state.sites, "shopping_admin", request)
+    c = db.execute("SELECT * FROM customers WHERE id=?", (cid,)).fetchone()
+    if not c: return admin_page(request, "Page Not Found", "<p>No such customer.</p>")
+    os_ = db.execute("SELECT * FROM orders WHERE customer_id=? ORDER BY id DESC", (cid,)).fetchall()
+    body = (f'<p>Email: {e(c["email"])}</p><p>Address: {e(c["street"])}, {e(c["city"])}, {e(c["state"])} {e(c["zip"])}</p>'
+            f'<p>Customer Since: {c["since"]}</p><h2>Orders ({len(os_)})</h2><table><tr><th>Order</th><th>Date</th>'
+            "<th>Total</th><th>Status</th></tr>" +
+            "".join(f'<tr><td><a href="/admin/orders/{o["id"]}">{o["number"]}</a></td><td>{o["created"]}</td>'
+                    f'<td>{money(o["total"])}</td><td>{o["status"]}</td></tr>' for o in os_) + "</table>")
+    return admin_page(request, c["name"], body)
+
+# %% ../../nbs/24_webarena_sites.ipynb #31a83403
+@admin_routes.get("/admin/products")
+def admin_products(request:Request, q:str=""):
+    db = _db(request.app.state.sites, "shopping_admin", request)
+    words = q.lower().split() or [""]
+    rows = db.execute("SELECT * FROM products WHERE " + " AND ".join("(lower(name) LIKE ? OR lower(sku) LIKE ?)" for _ in words)
+                      + " ORDER BY id", [f"%{w}%" for w in words for _ in (0, 1)]).fetchall()
+    p, k = _page_no(request), PAGE_SIZE["admin"]
+    body = (f"<p>{len(rows)} records found</p><table><tr><th>ID</th><th>Name</th><th>SKU</th><th>Price</th><th>Quantity</th>"
+            "<th>Status</th></tr>" +
+            "".join(f'<tr><td>{r["id"]}</td><td><a href="/admin/products/{r["id"]}">{e(r["name"])}</a></td><td>{r["sku"]}</td>'
+                    f'<td>{money(r["price"])}</td><td>{r["stock"]}</td><td>{"Enabled" if r["enabled"] else "Disabled"}</td></tr>'
+                    for r in rows[(p-1)*k:p*k]) + "</table>" + pager("/admin/products", {"q": q}, p, len(rows), k))
+    return admin_page(request, "Products", body, ("/admin/products", "Search products by name or SKU", q))
+
+# %% ../../nbs/24_webarena_sites.ipynb #4b48057c
+@admin_routes.get("/admin/products/{pid}")
+def admin_product(request:Request, pid:int):
+    db = _db(request.app.state.sites, "shopping_admin", request)
+    r = db.execute("SELECT * FROM products WHERE id=?", (pid,)).fetchone()
+    if not r: return admin_page(request, "Page Not Found", "<p>No such product.</p>")
+    body = (f'<p>SKU: {r["sku"]}</p><p>Current price: {money(r["price"])}</p><p>Current quantity: {r["stock"]}</p>'
+            f'<p>Status: {"Enabled" if r["enabled"] else "Disabled"}</p><form method="post" action="/admin/products/{pid}">'
+            '<p><label for="np">New price</label> <input type="text" id="np" name="price"></p>'
+            '<p><label for="nq">New quantity</label> <input type="text" id="nq" name="stock"></p>'
+            f'<p><input type="checkbox" id="en" name="enabled" value="1"{" checked" if r["enabled"] else ""}>'
+            '<label for="en">Enable Product</label></p><button type="submit">Save Product</button></form>')
+    return admin_page(request, r["name"], body)
+
+# %% ../../nbs/24_webarena_sites.ipynb #71864756
+@admin_routes.post("/admin/products/{pid}")
+async def admin_product_save(request:Request, pid:int):
+    f, db = await _form(request), _db(request.app.state.sites, "shopping_admin", request)
+    price, stock = f.get("price", "").strip().lstrip("$").replace(",", ""), f.get("stock", "").strip()
+    if re.fullmatch(r"\d+(\.\d{1,2})?", price): db.execute("UPDATE products SET price=? WHERE id=?", (round(float(price) * 100), pid))
+    if re.fullmatch(r"\d+", stock): db.execute("UPDATE products SET stock=? WHERE id=?", (int(stock), pid))
+    db.execute("UPDATE products SET enabled=? WHERE id=?", (1 if f.get("enabled") else 0, pid)); db.commit()
+    return RedirectResponse(f"/admin/products/{pid}", status_code=303)
+
+# %% ../../nbs/24_webarena_sites.ipynb #8f42222c
+@admin_routes.get("/admin/reports")
+def admin_reports(request:Request):
+    return admin_page(request, "Reports", '<ul><li><a href="/admin/reports/bestsellers">Bestsellers</a></li>'
+             '<li><a href="/admin/reports/sales">Orders Report</a></li></ul>')
+
+# %% ../../nbs/24_webarena_sites.ipynb #ce2401af
+@admin_routes.get("/admin/reports/bestsellers")
+def admin_best(request:Request, month:str=""):
+    db = _db(request.app.state.sites, "shopping_admin", request); months = report_months(db)
+    links = " ".join(f'<a href="/admin/reports/bestsellers?month={m}">{month_name(m)}</a>' for m in months)
+    body = f"<p>Period: {links}</p>"
+    if month in months:
+        body += (f"<h2>Bestsellers of {month_name(month)}</h2><table><tr><th>Rank</th><th>Product</th><th>Units Sold</th></tr>" +
+                 "".join(f"<tr><td>{i}</td><td>{e(n)}</td><td>{u}</td></tr>" for i, (n, u) in enumerate(bestsellers(db, month), 1)) +
+                 "</table>")
+    return admin_page(request, "Bestsellers Report", body)
+
+# %% ../../nbs/24_webarena_sites.ipynb #7b573232
+@admin_routes.get("/admin/reports/sales")
+def admin_sales(request:Request):
+    db = _db(request.app.state.sites, "shopping_admin", request)
+    rows = db.execute("SELECT substr(created,1,7), count(*), sum(total) FROM orders WHERE status!='Canceled' "
+                      "GROUP BY 1 ORDER BY 1 DESC").fetchall()
+    body = ("<table><tr><th>Period</th><th>Orders</th><th>Sales Total</th></tr>" +
+            "".join(f"<tr><td>{month_name(m)}</td><td>{n}</td><td>{money(t)}</td></tr>" for m, n, t in rows) + "</table>")
+    return admin_page(request, "Orders Report", body)
+
+# %% ../../nbs/24_webarena_sites.ipynb #eb39ab98
 def admin_app(sites:LocalSites) -> FastAPI:
     "The admin panel (WebArena's `__SHOPPING_ADMIN__`, base URL ending in /admin)."
-    app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
-    nav = [("Dashboard", "/admin"), ("Orders", "/admin/orders"), ("Customers", "/admin/customers"),
-           ("Products", "/admin/products"), ("Reports", "/admin/reports")]
-    def P(request, title, body, search=None): return page(title, body, "One Stop Market Admin", nav, search)
+    return site_app(sites, admin_routes)
 
-    @app.exception_handler(_NoWorld)
-    def _nw(request, exc): return PlainTextResponse(f"Unknown world {exc}", status_code=404)
+# %% ../../nbs/24_webarena_sites.ipynb #856dbc1e
+forum_routes = APIRouter()  # the forum's pages; `forum_app` serves them
 
-    @app.get("/")
-    def root(): return RedirectResponse("/admin", status_code=302)
+# %% ../../nbs/24_webarena_sites.ipynb #df81c886
+def forum_page(request, title, body, db):
+    "A forum page around `body`: the menu with the user's name, and the search box."
+    me = db.execute("SELECT username FROM users WHERE id=?", (FORUM_USER,)).fetchone()[0]
+    nav = [("Home", "/"), ("Forums", "/forums"), ("Submit", "/submit"), (me, f"/user/{me}")]
+    return page(title, body, "The Forum", nav, ("/search", "Search the forum", request.query_params.get("q", "")))
 
-    @app.get("/admin")
-    def dashboard(request:Request):
-        db = _db(sites, "shopping_admin", request)
-        last = db.execute("SELECT o.number, c.name, o.total FROM orders o JOIN customers c ON c.id=o.customer_id "
-                          "ORDER BY o.id DESC LIMIT 5").fetchall()
-        rev = db.execute("SELECT coalesce(sum(total),0) FROM orders WHERE status!='Canceled'").fetchone()[0]
-        body = (f"<p>Lifetime Sales: {money(rev)}</p><h2>Last Orders</h2><table><tr><th>Order</th><th>Customer</th><th>Total</th></tr>" +
-                "".join(f"<tr><td>{r[0]}</td><td>{e(r[1])}</td><td>{money(r[2])}</td></tr>" for r in last) + "</table>")
-        return P(request, "Dashboard", body)
+# %% ../../nbs/24_webarena_sites.ipynb #b8ea2218
+def post_list(rows, p, base, params):
+    "Page `p` of the posts `rows` as a numbered list, with the pager."
+    k = PAGE_SIZE["posts"]
+    return ("<ol>" + "".join(f'<li><a href="/f/{r["forum"]}/{r["id"]}">{e(r["title"])}</a> - {r["score"]} points - '
+                             f'submitted {r["created"]} by <a href="/user/{r["username"]}">{e(r["username"])}</a> to '
+                             f'<a href="/f/{r["forum"]}">f/{r["forum"]}</a> - {r["ncomments"]} comments</li>'
+                             for r in rows[(p-1)*k:p*k]) + "</ol>" + pager(base, params, p, len(rows), k))
 
-    @app.get("/admin/orders")
-    def orders(request:Request, q:str="", status:str=""):
-        db = _db(sites, "shopping_admin", request)
-        sql, args = ("SELECT o.*, c.name FROM orders o JOIN customers c ON c.id=o.customer_id WHERE "
-                     "(o.number LIKE ? OR lower(c.name) LIKE ?)"), [f"%{q.strip()}%", f"%{q.strip().lower()}%"]
-        if status: sql += " AND o.status=?"; args.append(status)
-        rows = db.execute(sql + " ORDER BY o.id DESC", args).fetchall()
-        p, k = _page_no(request), PAGE_SIZE["admin"]
-        filt = " ".join(f'<a href="/admin/orders?{e(urlencode({"status": s}))}">{s}</a>' for s in ORDER_STATUSES)
-        body = (f"<p>Filter by status: {filt}</p><p>{len(rows)} records found</p><table><tr><th>ID</th><th>Purchase Date</th>"
-                "<th>Bill-to Name</th><th>Grand Total</th><th>Status</th></tr>" +
-                "".join(f'<tr><td><a href="/admin/orders/{r["id"]}">{r["number"]}</a></td><td>{r["created"]}</td>'
-                        f'<td>{e(r["name"])}</td><td>{money(r["total"])}</td><td>{r["status"]}</td></tr>' for r in rows[(p-1)*k:p*k]) +
-                "</table>" + pager("/admin/orders", {"q": q, "status": status}, p, len(rows), k))
-        return P(request, "Orders", body, ("/admin/orders", "Search orders by number or customer", q))
+# %% ../../nbs/24_webarena_sites.ipynb #d45230dc
+def sort_links(base, cur):
+    "The hot/new/top links of a listing, the current one marked."
+    return '<nav aria-label="Sort">Sort by: ' + " ".join(
+        f'<a href="{base}?sort={s}"{" aria-current=page" if s == cur else ""}>{s.title()}</a>' for s in ("hot", "new", "top")) + "</nav>"
 
-    @app.get("/admin/orders/{oid}")
-    def order(request:Request, oid:int):
-        db = _db(sites, "shopping_admin", request)
-        o = db.execute("SELECT o.*, c.name, c.email, c.id AS cid FROM orders o JOIN customers c ON c.id=o.customer_id "
-                       "WHERE o.id=?", (oid,)).fetchone()
-        if not o: return P(request, "Page Not Found", "<p>No such order.</p>")
-        its = db.execute("SELECT p.name, p.sku, i.qty, i.price FROM order_items i JOIN products p ON p.id=i.product_id "
-                         "WHERE order_id=? ORDER BY p.name", (oid,)).fetchall()
-        acts = " ".join(_post_form(f"/admin/orders/{oid}/action", a, {"action": a}) for a, (ok, _) in ORDER_ACTIONS.items()
-                        if o["status"] in ok)
-        body = (f'<p>{acts}</p><p>Order Date: {o["created"]}</p><p>Order Status: {o["status"]}</p>'
-                f'<p>Customer Name: <a href="/admin/customers/{o["cid"]}">{e(o["name"])}</a></p><p>Email: {e(o["email"])}</p>'
-                "<h2>Items Ordered</h2><table><tr><th>Product</th><th>SKU</th><th>Price</th><th>Qty</th></tr>" +
-                "".join(f'<tr><td>{e(i["name"])}</td><td>{i["sku"]}</td><td>{money(i["price"])}</td><td>{i["qty"]}</td></tr>'
-                        for i in its) + f'</table><p>Grand Total: {money(o["total"])}</p>')
-        return P(request, f'Order # {o["number"]}', body)
+# %% ../../nbs/24_webarena_sites.ipynb #907387d0
+@forum_routes.get("/")
+def forum_front(request:Request, sort:str="hot"):
+    db = _db(request.app.state.sites, "reddit", request); sort = sort if sort in ("hot", "new", "top") else "hot"
+    return forum_page(request, "All forums", sort_links("/", sort) + post_list(forum_posts(db, None, sort), _page_no(request), "/", {"sort": sort}), db)
 
-    @app.post("/admin/orders/{oid}/action")
-    async def order_action(request:Request, oid:int):
-        f, db = await _form(request), _db(sites, "shopping_admin", request)
-        o = db.execute("SELECT status FROM orders WHERE id=?", (oid,)).fetchone()
-        a = ORDER_ACTIONS.get(f.get("action", ""))
-        if o and a and o["status"] in a[0]: db.execute("UPDATE orders SET status=? WHERE id=?", (a[1], oid)); db.commit()
-        return RedirectResponse(f"/admin/orders/{oid}", status_code=303)
+# %% ../../nbs/24_webarena_sites.ipynb #4e24237a
+@forum_routes.get("/forums")
+def forum_forums(request:Request):
+    db = _db(request.app.state.sites, "reddit", request)
+    rows = db.execute("SELECT f.*, (SELECT count(*) FROM subscriptions s WHERE s.forum_id=f.id) AS subs, "
+                      "(SELECT count(*) FROM posts p WHERE p.forum_id=f.id) AS n FROM forums f ORDER BY name").fetchall()
+    body = "<ul>" + "".join(f'<li><a href="/f/{r["name"]}">{r["name"]}</a> - {e(r["description"])} - {r["subs"]} subscribers, '
+                            f'{r["n"]} submissions</li>' for r in rows) + "</ul>"
+    return forum_page(request, "List of forums", body, db)
 
-    @app.get("/admin/customers")
-    def customers(request:Request, q:str=""):
-        db = _db(sites, "shopping_admin", request)
-        rows = db.execute("SELECT * FROM customers WHERE lower(name) LIKE ? OR lower(email) LIKE ? ORDER BY id",
-                          (f"%{q.strip().lower()}%",) * 2).fetchall()
-        p, k = _page_no(request), PAGE_SIZE["admin"]
-        body = (f"<p>{len(rows)} records found</p><table><tr><th>ID</th><th>Name</th><th>Email</th><th>State</th></tr>" +
-                "".join(f'<tr><td>{r["id"]}</td><td><a href="/admin/customers/{r["id"]}">{e(r["name"])}</a></td>'
-                        f'<td>{e(r["email"])}</td><td>{r["state"]}</td></tr>' for r in rows[(p-1)*k:p*k]) +
-                "</table>" + pager("/admin/customers", {"q": q}, p, len(rows), k))
-        return P(request, "Customers", body, ("/admin/customers", "Search customers by name or email", q))
+# %% ../../nbs/24_webarena_sites.ipynb #154c4f0a
+@forum_routes.get("/f/{name}")
+def forum_forum(request:Request, name:str, sort:str="hot"):
+    db = _db(request.app.state.sites, "reddit", request); sort = sort if sort in ("hot", "new", "top") else "hot"
+    f = db.execute("SELECT * FROM forums WHERE name=?", (name,)).fetchone()
+    if not f: return forum_page(request, "Page Not Found", "<p>No such forum.</p>", db)
+    subbed = db.execute("SELECT 1 FROM subscriptions WHERE user_id=? AND forum_id=?", (FORUM_USER, f["id"])).fetchone()
+    n = db.execute("SELECT count(*) FROM subscriptions WHERE forum_id=?", (f["id"],)).fetchone()[0]
+    body = (f'<p>{e(f["description"])} {n} subscribers.</p><p>' +
+            _post_form(f"/f/{name}/subscribe", "Unsubscribe" if subbed else "Subscribe") +
+            f' <a href="/submit/{name}">Submit a new post</a></p>' + sort_links(f"/f/{name}", sort) +
+            post_list(forum_posts(db, name, sort), _page_no(request), f"/f/{name}", {"sort": sort}))
+    return forum_page(request, f"f/{name}", body, db)
 
-    @app.get("/admin/customers/{cid}")
-    def customer(request:Request, cid:int):
-        db = _db(sites, "shopping_admin", request)
-        c = db.execute("SELECT * FROM customers WHERE id=?", (cid,)).fetchone()
-        if not c: return P(request, "Page Not Found", "<p>No such customer.</p>")
-        os_ = db.execute("SELECT * FROM orders WHERE customer_id=? ORDER BY id DESC", (cid,)).fetchall()
-        body = (f'<p>Email: {e(c["email"])}</p><p>Address: {e(c["street"])}, {e(c["city"])}, {e(c["state"])} {e(c["zip"])}</p>'
-                f'<p>Customer Since: {c["since"]}</p><h2>Orders ({len(os_)})</h2><table><tr><th>Order</th><th>Date</th>'
-                "<th>Total</th><th>Status</th></tr>" +
-                "".join(f'<tr><td><a href="/admin/orders/{o["id"]}">{o["number"]}</a></td><td>{o["created"]}</td>'
-                        f'<td>{money(o["total"])}</td><td>{o["status"]}</td></tr>' for o in os_) + "</table>")
-        return P(request, c["name"], body)
+# %% ../../nbs/24_webarena_sites.ipynb #ee048b5d
+@forum_routes.post("/f/{name}/subscribe")
+def forum_subscribe(request:Request, name:str):
+    db = _db(request.app.state.sites, "reddit", request)
+    f = db.execute("SELECT id FROM forums WHERE name=?", (name,)).fetchone()
+    if f:
+        if db.execute("DELETE FROM subscriptions WHERE user_id=? AND forum_id=?", (FORUM_USER, f[0])).rowcount == 0:
+            db.execute("INSERT INTO subscriptions VALUES(?,?)", (FORUM_USER, f[0]))
+        db.commit()
+    return RedirectResponse(f"/f/{name}", status_code=303)
 
-    @app.get("/admin/products")
-    def products(request:Request, q:str=""):
-        db = _db(sites, "shopping_admin", request)
-        words = q.lower().split() or [""]
-        rows = db.execute("SELECT * FROM products WHERE " + " AND ".join("(lower(name) LIKE ? OR lower(sku) LIKE ?)" for _ in words)
-                          + " ORDER BY id", [f"%{w}%" for w in words for _ in (0, 1)]).fetchall()
-        p, k = _page_no(request), PAGE_SIZE["admin"]
-        body = (f"<p>{len(rows)} records found</p><table><tr><th>ID</th><th>Name</th><th>SKU</th><th>Price</th><th>Quantity</th>"
-                "<th>Status</th></tr>" +
-                "".join(f'<tr><td>{r["id"]}</td><td><a href="/admin/products/{r["id"]}">{e(r["name"])}</a></td><td>{r["sku"]}</td>'
-                        f'<td>{money(r["price"])}</td><td>{r["stock"]}</td><td>{"Enabled" if r["enabled"] else "Disabled"}</td></tr>'
-                        for r in rows[(p-1)*k:p*k]) + "</table>" + pager("/admin/products", {"q": q}, p, len(rows), k))
-        return P(request, "Products", body, ("/admin/products", "Search products by name or SKU", q))
+# %% ../../nbs/24_webarena_sites.ipynb #035d3481
+@forum_routes.get("/f/{name}/{pid}")
+def forum_post(request:Request, name:str, pid:int):
+    db = _db(request.app.state.sites, "reddit", request)
+    rows = db.execute(POST_SQL + " WHERE p.id=? AND f.name=?", (pid, name)).fetchall()
+    if not rows: return forum_page(request, "Page Not Found", "<p>No such post.</p>", db)
+    r = rows[0]
+    mine = db.execute("SELECT value FROM votes WHERE user_id=? AND post_id=?", (FORUM_USER, pid)).fetchone()
+    cs = db.execute("SELECT c.*, u.username FROM comments c JOIN users u ON u.id=c.user_id WHERE post_id=? "
+                    "ORDER BY c.created, c.id", (pid,)).fetchall()
+    vote = (f'<p>{r["score"]} points' + (f' (you voted {"+1" if mine[0] > 0 else "-1"})' if mine else "") + " " +
+            _post_form(f"/f/{name}/{pid}/vote", "Upvote", {"v": 1}) + " " + _post_form(f"/f/{name}/{pid}/vote", "Downvote", {"v": -1}) + "</p>")
+    body = (f'<p>Submitted {r["created"]} by <a href="/user/{r["username"]}">{e(r["username"])}</a> in '
+            f'<a href="/f/{name}">f/{name}</a></p>{vote}<p>{e(r["body"])}</p><h2>{len(cs)} comments</h2>'
+            f'<form method="post" action="/f/{name}/{pid}/comment"><label for="cm">Comment</label> '
+            '<textarea id="cm" name="body"></textarea> <button type="submit">Post comment</button></form><ul>' +
+            "".join(f'<li><a href="/user/{c["username"]}">{e(c["username"])}</a> wrote on {c["created"]}: <p>{e(c["body"])}</p></li>'
+                    for c in cs) + "</ul>")
+    return forum_page(request, r["title"], body, db)
 
-    @app.get("/admin/products/{pid}")
-    def product(request:Request, pid:int):
-        db = _db(sites, "shopping_admin", request)
-        r = db.execute("SELECT * FROM products WHERE id=?", (pid,)).fetchone()
-        if not r: return P(request, "Page Not Found", "<p>No such product.</p>")
-        body = (f'<p>SKU: {r["sku"]}</p><p>Current price: {money(r["price"])}</p><p>Current quantity: {r["stock"]}</p>'
-                f'<p>Status: {"Enabled" if r["enabled"] else "Disabled"}</p><form method="post" action="/admin/products/{pid}">'
-                '<p><label for="np">New price</label> <input type="text" id="np" name="price"></p>'
-                '<p><label for="nq">New quantity</label> <input type="text" id="nq" name="stock"></p>'
-                f'<p><input type="checkbox" id="en" name="enabled" value="1"{" checked" if r["enabled"] else ""}>'
-                '<label for="en">Enable Product</label></p><button type="submit">Save Product</button></form>')
-        return P(request, r["name"], body)
+# %% ../../nbs/24_webarena_sites.ipynb #6b534fc8
+@forum_routes.post("/f/{name}/{pid}/vote")
+async def forum_vote(request:Request, name:str, pid:int):
+    f, db = await _form(request), _db(request.app.state.sites, "reddit", request)
+    v = {"1": 1, "-1": -1}.get(f.get("v"))
+    if v and db.execute("SELECT 1 FROM posts WHERE id=?", (pid,)).fetchone():
+        old = db.execute("SELECT value FROM votes WHERE user_id=? AND post_id=?", (FORUM_USER, pid)).fetchone()
+        db.execute("DELETE FROM votes WHERE user_id=? AND post_id=?", (FORUM_USER, pid))
+        if not old or old[0] != v: db.execute("INSERT INTO votes VALUES(?,?,?)", (FORUM_USER, pid, v))
+        db.commit()
+    return RedirectResponse(f"/f/{name}/{pid}", status_code=303)
 
-    @app.post("/admin/products/{pid}")
-    async def product_save(request:Request, pid:int):
-        f, db = await _form(request), _db(sites, "shopping_admin", request)
-        price, stock = f.get("price", "").strip().lstrip("$").replace(",", ""), f.get("stock", "").strip()
-        if re.fullmatch(r"\d+(\.\d{1,2})?", price): db.execute("UPDATE products SET price=? WHERE id=?", (round(float(price) * 100), pid))
-        if re.fullmatch(r"\d+", stock): db.execute("UPDATE products SET stock=? WHERE id=?", (int(stock), pid))
-        db.execute("UPDATE products SET enabled=? WHERE id=?", (1 if f.get("enabled") else 0, pid)); db.commit()
-        return RedirectResponse(f"/admin/products/{pid}", status_code=303)
+# %% ../../nbs/24_webarena_sites.ipynb #fa77a9b4
+@forum_routes.post("/f/{name}/{pid}/comment")
+async def forum_comment(request:Request, name:str, pid:int):
+    f, db = await _form(request), _db(request.app.state.sites, "reddit", request)
+    if f.get("body", "").strip() and db.execute("SELECT 1 FROM posts WHERE id=?", (pid,)).fetchone():
+        db.execute("INSERT INTO comments(post_id,user_id,body,created) VALUES(?,?,?,?)",
+                   (pid, FORUM_USER, f["body"].strip(), f"{TODAY.isoformat()} 12:00")); db.commit()
+    return RedirectResponse(f"/f/{name}/{pid}", status_code=303)
 
-    @app.get("/admin/reports")
-    def reports(request:Request):
-        return P(request, "Reports", '<ul><li><a href="/admin/reports/bestsellers">Bestsellers</a></li>'
-                 '<li><a href="/admin/reports/sales">Orders Report</a></li></ul>')
+# %% ../../nbs/24_webarena_sites.ipynb #b437a6c0
+@forum_routes.get("/submit")
+def forum_submit_any(request:Request):
+    db = _db(request.app.state.sites, "reddit", request)
+    return forum_page(request, "Submit", "<p>Choose a forum to submit to:</p><ul>" + "".join(
+        f'<li><a href="/submit/{r[0]}">Submit to {r[0]}</a></li>' for r in db.execute("SELECT name FROM forums ORDER BY name")) + "</ul>", db)
 
-    @app.get("/admin/reports/bestsellers")
-    def best(request:Request, month:str=""):
-        db = _db(sites, "shopping_admin", request); months = report_months(db)
-        links = " ".join(f'<a href="/admin/reports/bestsellers?month={m}">{month_name(m)}</a>' for m in months)
-        body = f"<p>Period: {links}</p>"
-        if month in months:
-            body += (f"<h2>Bestsellers of {month_name(month)}</h2><table><tr><th>Rank</th><th>Product</th><th>Units Sold</th></tr>" +
-                     "".join(f"<tr><td>{i}</td><td>{e(n)}</td><td>{u}</td></tr>" for i, (n, u) in enumerate(bestsellers(db, month), 1)) +
-                     "</table>")
-        return P(request, "Bestsellers Report", body)
+# %% ../../nbs/24_webarena_sites.ipynb #03cb5efe
+@forum_routes.get("/submit/{name}")
+def forum_submit_form(request:Request, name:str):
+    db = _db(request.app.state.sites, "reddit", request)
+    if not db.execute("SELECT 1 FROM forums WHERE name=?", (name,)).fetchone(): return forum_page(request, "Page Not Found", "<p>No such forum.</p>", db)
+    body = (f'<form method="post" action="/submit/{name}"><p>Forum: f/{name}</p><p><label for="st">Title</label> '
+            '<input type="text" id="st" name="title"></p><p><label for="sb">Body</label> <textarea id="sb" name="body"></textarea></p>'
+            '<button type="submit">Create submission</button></form>')
+    return forum_page(request, f"Create submission in f/{name}", body, db)
 
-    @app.get("/admin/reports/sales")
-    def sales(request:Request):
-        db = _db(sites, "shopping_admin", request)
-        rows = db.execute("SELECT substr(created,1,7), count(*), sum(total) FROM orders WHERE status!='Canceled' "
-                          "GROUP BY 1 ORDER BY 1 DESC").fetchall()
-        body = ("<table><tr><th>Period</th><th>Orders</th><th>Sales Total</th></tr>" +
-                "".join(f"<tr><td>{month_name(m)}</td><td>{n}</td><td>{money(t)}</td></tr>" for m, n, t in rows) + "</table>")
-        return P(request, "Orders Report", body)
-    return app
+# %% ../../nbs/24_webarena_sites.ipynb #a9c1e3dd
+@forum_routes.post("/submit/{name}")
+async def forum_submit(request:Request, name:str):
+    f, db = await _form(request), _db(request.app.state.sites, "reddit", request)
+    fr = db.execute("SELECT id FROM forums WHERE name=?", (name,)).fetchone()
+    if not fr or not f.get("title", "").strip(): return RedirectResponse(f"/submit/{name}", status_code=303)
+    cur = db.execute("INSERT INTO posts(forum_id,user_id,title,body,created) VALUES(?,?,?,?,?)",
+                     (fr[0], FORUM_USER, f["title"].strip(), f.get("body", "").strip(), f"{TODAY.isoformat()} 12:00"))
+    db.commit()
+    return RedirectResponse(f"/f/{name}/{cur.lastrowid}", status_code=303)
 
-# %% ../../nbs/24_webarena_sites.ipynb #0d3cb2e9
+# %% ../../nbs/24_webarena_sites.ipynb #218b3791
+@forum_routes.get("/user/{username}")
+def forum_user(request:Request, username:str):
+    db = _db(request.app.state.sites, "reddit", request)
+    u = db.execute("SELECT * FROM users WHERE username=?", (username,)).fetchone()
+    if not u: return forum_page(request, "Page Not Found", "<p>No such user.</p>", db)
+    posts = db.execute(POST_SQL + " WHERE p.user_id=? ORDER BY p.created DESC, p.id DESC", (u["id"],)).fetchall()
+    nc = db.execute("SELECT count(*) FROM comments WHERE user_id=?", (u["id"],)).fetchone()[0]
+    body = (f'<p>{e(u["bio"])}</p><p>Registered {u["joined"]}. {len(posts)} submissions, {nc} comments.</p><h2>Submissions</h2>'
+            + post_list(posts, _page_no(request), f"/user/{username}", {}))
+    return forum_page(request, username, body, db)
+
+# %% ../../nbs/24_webarena_sites.ipynb #6b8d8d1d
+@forum_routes.get("/search")
+def forum_search(request:Request, q:str=""):
+    db = _db(request.app.state.sites, "reddit", request); rows = forum_posts(db, None, "new", q) if q.strip() else []
+    return forum_page(request, f"Search results for '{q}'", f"<p>{len(rows)} results</p>" + post_list(rows, _page_no(request), "/search", {"q": q}), db)
+
+# %% ../../nbs/24_webarena_sites.ipynb #d7b72f87
 def forum_app(sites:LocalSites) -> FastAPI:
     "The forum (WebArena's `__REDDIT__`)."
-    app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
-    def P(request, title, body, db):
-        me = db.execute("SELECT username FROM users WHERE id=?", (FORUM_USER,)).fetchone()[0]
-        nav = [("Home", "/"), ("Forums", "/forums"), ("Submit", "/submit"), (me, f"/user/{me}")]
-        return page(title, body, "The Forum", nav, ("/search", "Search the forum", request.query_params.get("q", "")))
-    def plist(rows, p, base, params):
-        k = PAGE_SIZE["posts"]
-        return ("<ol>" + "".join(f'<li><a href="/f/{r["forum"]}/{r["id"]}">{e(r["title"])}</a> - {r["score"]} points - '
-                                 f'submitted {r["created"]} by <a href="/user/{r["username"]}">{e(r["username"])}</a> to '
-                                 f'<a href="/f/{r["forum"]}">f/{r["forum"]}</a> - {r["ncomments"]} comments</li>'
-                                 for r in rows[(p-1)*k:p*k]) + "</ol>" + pager(base, params, p, len(rows), k))
-    def sorts(base, cur):
-        return '<nav aria-label="Sort">Sort by: ' + " ".join(
-            f'<a href="{base}?sort={s}"{" aria-current=page" if s == cur else ""}>{s.title()}</a>' for s in ("hot", "new", "top")) + "</nav>"
-
-    @app.exception_handler(_NoWorld)
-    def _nw(request, exc): return PlainTextResponse(f"Unknown world {exc}", status_code=404)
-
-    @app.get("/")
-    def front(request:Request, sort:str="hot"):
-        db = _db(sites, "reddit", request); sort = sort if sort in ("hot", "new", "top") else "hot"
-        return P(request, "All forums", sorts("/", sort) + plist(forum_posts(db, None, sort), _page_no(request), "/", {"sort": sort}), db)
-
-    @app.get("/forums")
-    def forums(request:Request):
-        db = _db(sites, "reddit", request)
-        rows = db.execute("SELECT f.*, (SELECT count(*) FROM subscriptions s WHERE s.forum_id=f.id) AS subs, "
-                          "(SELECT count(*) FROM posts p WHERE p.forum_id=f.id) AS n FROM forums f ORDER BY name").fetchall()
-        body = "<ul>" + "".join(f'<li><a href="/f/{r["name"]}">{r["name"]}</a> - {e(r["description"])} - {r["subs"]} subscribers, '
-                                f'{r["n"]} submissions</li>' for r in rows) + "</ul>"
-        return P(request, "List of forums", body, db)
-
-    @app.get("/f/{name}")
-    def forum(request:Request, name:str, sort:str="hot"):
-        db = _db(sites, "reddit", request); sort = sort if sort in ("hot", "new", "top") else "hot"
-        f = db.execute("SELECT * FROM forums WHERE name=?", (name,)).fetchone()
-        if not f: return P(request, "Page Not Found", "<p>No such forum.</p>", db)
-        subbed = db.execute("SELECT 1 FROM subscriptions WHERE user_id=? AND forum_id=?", (FORUM_USER, f["id"])).fetchone()
-        n = db.execute("SELECT count(*) FROM subscriptions WHERE forum_id=?", (f["id"],)).fetchone()[0]
-        body = (f'<p>{e(f["description"])} {n} subscribers.</p><p>' +
-                _post_form(f"/f/{name}/subscribe", "Unsubscribe" if subbed else "Subscribe") +
-                f' <a href="/submit/{name}">Submit a new post</a></p>' + sorts(f"/f/{name}", sort) +
-                plist(forum_posts(db, name, sort), _page_no(request), f"/f/{name}", {"sort": sort}))
-        return P(request, f"f/{name}", body, db)
-
-    @app.post("/f/{name}/subscribe")
-    def subscribe(request:Request, name:str):
-        db = _db(sites, "reddit", request)
-        f = db.execute("SELECT id FROM forums WHERE name=?", (name,)).fetchone()
-        if f:
-            if db.execute("DELETE FROM subscriptions WHERE user_id=? AND forum_id=?", (FORUM_USER, f[0])).rowcount == 0:
-                db.execute("INSERT INTO subscriptions VALUES(?,?)", (FORUM_USER, f[0]))
-            db.commit()
-        return RedirectResponse(f"/f/{name}", status_code=303)
-
-    @app.get("/f/{name}/{pid}")
-    def post(request:Request, name:str, pid:int):
-        db = _db(sites, "reddit", request)
-        rows = db.execute(POST_SQL + " WHERE p.id=? AND f.name=?", (pid, name)).fetchall()
-        if not rows: return P(request, "Page Not Found", "<p>No such post.</p>", db)
-        r = rows[0]
-        mine = db.execute("SELECT value FROM votes WHERE user_id=? AND post_id=?", (FORUM_USER, pid)).fetchone()
-        cs = db.execute("SELECT c.*, u.username FROM comments c JOIN users u ON u.id=c.user_id WHERE post_id=? "
-                        "ORDER BY c.created, c.id", (pid,)).fetchall()
-        vote = (f'<p>{r["score"]} points' + (f' (you voted {"+1" if mine[0] > 0 else "-1"})' if mine else "") + " " +
-                _post_form(f"/f/{name}/{pid}/vote", "Upvote", {"v": 1}) + " " + _post_form(f"/f/{name}/{pid}/vote", "Downvote", {"v": -1}) + "</p>")
-        body = (f'<p>Submitted {r["created"]} by <a href="/user/{r["username"]}">{e(r["username"])}</a> in '
-                f'<a href="/f/{name}">f/{name}</a></p>{vote}<p>{e(r["body"])}</p><h2>{len(cs)} comments</h2>'
-                f'<form method="post" action="/f/{name}/{pid}/comment"><label for="cm">Comment</label> '
-                '<textarea id="cm" name="body"></textarea> <button type="submit">Post comment</button></form><ul>' +
-                "".join(f'<li><a href="/user/{c["username"]}">{e(c["username"])}</a> wrote on {c["created"]}: <p>{e(c["body"])}</p></li>'
-                        for c in cs) + "</ul>")
-        return P(request, r["title"], body, db)
-
-    @app.post("/f/{name}/{pid}/vote")
-    async def vote(request:Request, name:str, pid:int):
-        f, db = await _form(request), _db(sites, "reddit", request)
-        v = {"1": 1, "-1": -1}.get(f.get("v"))
-        if v and db.execute("SELECT 1 FROM posts WHERE id=?", (pid,)).fetchone():
-            old = db.execute("SELECT value FROM votes WHERE user_id=? AND post_id=?", (FORUM_USER, pid)).fetchone()
-            db.execute("DELETE FROM votes WHERE user_id=? AND post_id=?", (FORUM_USER, pid))
-            if not old or old[0] != v: db.execute("INSERT INTO votes VALUES(?,?,?)", (FORUM_USER, pid, v))
-            db.commit()
-        return RedirectResponse(f"/f/{name}/{pid}", status_code=303)
-
-    @app.post("/f/{name}/{pid}/comment")
-    async def comment(request:Request, name:str, pid:int):
-        f, db = await _form(request), _db(sites, "reddit", request)
-        if f.get("body", "").strip() and db.execute("SELECT 1 FROM posts WHERE id=?", (pid,)).fetchone():
-            db.execute("INSERT INTO comments(post_id,user_id,body,created) VALUES(?,?,?,?)",
-                       (pid, FORUM_USER, f["body"].strip(), f"{TODAY.isoformat()} 12:00")); db.commit()
-        return RedirectResponse(f"/f/{name}/{pid}", status_code=303)
-
-    @app.get("/submit")
-    def submit_any(request:Request):
-        db = _db(sites, "reddit", request)
-        return P(request, "Submit", "<p>Choose a forum to submit to:</p><ul>" + "".join(
-            f'<li><a href="/submit/{r[0]}">Submit to {r[0]}</a></li>' for r in db.execute("SELECT name FROM forums ORDER BY name")) + "</ul>", db)
-
-    @app.get("/submit/{name}")
-    def submit_form(request:Request, name:str):
-        db = _db(sites, "reddit", request)
-        if not db.execute("SELECT 1 FROM forums WHERE name=?", (name,)).fetchone(): return P(request, "Page Not Found", "<p>No such forum.</p>", db)
-        body = (f'<form method="post" action="/submit/{name}"><p>Forum: f/{name}</p><p><label for="st">Title</label> '
-                '<input type="text" id="st" name="title"></p><p><label for="sb">Body</label> <textarea id="sb" name="body"></textarea></p>'
-                '<button type="submit">Create submission</button></form>')
-        return P(request, f"Create submission in f/{name}", body, db)
-
-    @app.post("/submit/{name}")
-    async def submit(request:Request, name:str):
-        f, db = await _form(request), _db(sites, "reddit", request)
-        fr = db.execute("SELECT id FROM forums WHERE name=?", (name,)).fetchone()
-        if not fr or not f.get("title", "").strip(): return RedirectResponse(f"/submit/{name}", status_code=303)
-        cur = db.execute("INSERT INTO posts(forum_id,user_id,title,body,created) VALUES(?,?,?,?,?)",
-                         (fr[0], FORUM_USER, f["title"].strip(), f.get("body", "").strip(), f"{TODAY.isoformat()} 12:00"))
-        db.commit()
-        return RedirectResponse(f"/f/{name}/{cur.lastrowid}", status_code=303)
-
-    @app.get("/user/{username}")
-    def user(request:Request, username:str):
-        db = _db(sites, "reddit", request)
-        u = db.execute("SELECT * FROM users WHERE username=?", (username,)).fetchone()
-        if not u: return P(request, "Page Not Found", "<p>No such user.</p>", db)
-        posts = db.execute(POST_SQL + " WHERE p.user_id=? ORDER BY p.created DESC, p.id DESC", (u["id"],)).fetchall()
-        nc = db.execute("SELECT count(*) FROM comments WHERE user_id=?", (u["id"],)).fetchone()[0]
-        body = (f'<p>{e(u["bio"])}</p><p>Registered {u["joined"]}. {len(posts)} submissions, {nc} comments.</p><h2>Submissions</h2>'
-                + plist(posts, _page_no(request), f"/user/{username}", {}))
-        return P(request, username, body, db)
-
-    @app.get("/search")
-    def search(request:Request, q:str=""):
-        db = _db(sites, "reddit", request); rows = forum_posts(db, None, "new", q) if q.strip() else []
-        return P(request, f"Search results for '{q}'", f"<p>{len(rows)} results</p>" + plist(rows, _page_no(request), "/search", {"q": q}), db)
-    return app
+    return site_app(sites, forum_routes)
 
 # %% ../../nbs/24_webarena_sites.ipynb #d58cce82
 def _serve(app) -> tuple:
