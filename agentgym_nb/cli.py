@@ -5,7 +5,8 @@
 # %% auto #0
 __all__ = ['cmd_envs', 'positive', 'port_number', 'cmd_serve', 'cmd_expert', 'cmd_bench_envs', 'cmd_data_build', 'cmd_train_bc',
            'cmd_bench_train', 'cmd_eval', 'cmd_bench_rollout', 'cmd_evolve', 'cmd_ablations', 'cmd_quickstart',
-           'build_parser', 'main']
+           'command', 'add_platform_commands', 'add_pipeline_commands', 'add_evolution_commands',
+           'add_learning_commands', 'add_bench_commands', 'build_parser', 'main']
 
 # %% ../nbs/90_cli.ipynb #ec0fe0d1
 import argparse, json, sys
@@ -232,39 +233,48 @@ def cmd_quickstart(a) -> dict:
             "table": {r: {c: float(v) for c, v in row.items()} for r, row in ev.round(1).to_dict("index").items()},
             "kept": evol.kept_counts(), "minutes": minutes}
 
-# %% ../nbs/90_cli.ipynb #15fa920a
-def build_parser() -> argparse.ArgumentParser:
-    "The `agentgym-nb` argument parser."
-    ap = argparse.ArgumentParser(prog="agentgym-nb", description="AgentGym as a Jupyter-first kit.")
-    sub = ap.add_subparsers(dest="command", required=True)
-    def add(name, fn, help):
-        p = sub.add_parser(name, help=help); p.set_defaults(fn=fn)
-        p.add_argument("--json", action="store_true", help="print the results as JSON on the last line")
-        return p
-    p = add("envs", cmd_envs, "list the registered envs")
+# %% ../nbs/90_cli.ipynb #0b61645d
+def command(sub, name:str, fn, help:str) -> argparse.ArgumentParser:
+    "Subcommand `name` of `sub`, running `fn`, with `--json`."
+    p = sub.add_parser(name, help=help); p.set_defaults(fn=fn)
+    p.add_argument("--json", action="store_true", help="print the results as JSON on the last line")
+    return p
+
+# %% ../nbs/90_cli.ipynb #a8a51822
+def add_platform_commands(sub):
+    "`envs`, `serve` and `expert`: the envs, served or played by their experts."
+    p = command(sub, "envs", cmd_envs, "list the registered envs")
     p.add_argument("--variants", action="store_true", help="also list the difficulty variants (e.g. maze-7x7)")
-    p = add("serve", cmd_serve, "serve envs over HTTP (AgentGym's routes)")
+    p = command(sub, "serve", cmd_serve, "serve envs over HTTP (AgentGym's routes)")
     p.add_argument("envs", nargs="+"); p.add_argument("--host"); p.add_argument("--port", type=port_number)
     p.add_argument("--session-ttl", type=positive(float), help="seconds an idle session lives (settings.ini: session_ttl_s)")
     p.add_argument("--max-sessions", type=positive(int), help="sessions open at once (settings.ini: max_sessions)")
-    p = add("expert", cmd_expert, "run an env's scripted expert")
+    p = command(sub, "expert", cmd_expert, "run an env's scripted expert")
     p.add_argument("env"); p.add_argument("--split", default="test"); p.add_argument("--n", type=int)
     p.add_argument("--policy", default="expert", choices=["expert", "oracle"],
                    help="expert: decides from the observations (default); oracle: may read hidden state (an upper bound)")
     p.add_argument("--seed", type=int); p.add_argument("--preset"); p.add_argument("--out"); p.add_argument("--url")
-    p = add("quickstart", cmd_quickstart, "the main job: experts over HTTP, datasets, behaviour cloning, AgentEvol, evaluation")
+
+# %% ../nbs/90_cli.ipynb #14db5195
+def add_pipeline_commands(sub):
+    "`quickstart` and `eval`: the main job, and the paper-style table for any agent."
+    p = command(sub, "quickstart", cmd_quickstart, "the main job: experts over HTTP, datasets, behaviour cloning, AgentEvol, evaluation")
     p.add_argument("--preset"); p.add_argument("--out")
     p.add_argument("--rounds", type=int, default=2, help="AgentEvol rounds after BC (0: stop after evaluating BC)")
     p.add_argument("--explore-per-env", type=int, default=50, help="AgentEvol's exploration items per env and round")
-    p = add("eval", cmd_eval, "evaluate an agent on held-out items: the paper-style table")
+    p = command(sub, "eval", cmd_eval, "evaluate an agent on held-out items: the paper-style table")
     p.add_argument("--agent", default="expert", help="expert | MODEL_FOLDER | untrained:MODEL_FOLDER | openai:URL")
     p.add_argument("--suite", default="agenteval", choices=["agenteval", "test"]); p.add_argument("--preset")
     p.add_argument("--out"); p.add_argument("--url", help="an env server; default: envs in process")
     p.add_argument("--model", help="the model name an openai: endpoint serves"); p.add_argument("--temperature", type=float, default=0.0)
     p.add_argument("--seed", type=int); p.add_argument("--n", type=int, help="only the first N items per env (a quick look)")
+
+# %% ../nbs/90_cli.ipynb #64fe99a7
+def add_evolution_commands(sub):
+    "`evolve` and `ablations`: AgentEvol's rounds, and the paper's ablation table; they share their options."
     for name, fn, help in [("evolve", cmd_evolve, "AgentEvol: explore, filter, learn, evaluate, for some rounds"),
                            ("ablations", cmd_ablations, "the paper's ablation table on a preset")]:
-        p = add(name, fn, help)
+        p = command(sub, name, fn, help)
         p.add_argument("--preset"); p.add_argument("--out"); p.add_argument("--rounds", type=int)
         p.add_argument("--data", help="the datasets' root (default: settings.ini's data_dir)")
         p.add_argument("--explore-per-env", type=int); p.add_argument("--samples", type=int)
@@ -272,26 +282,39 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--eval-rounds", choices=["all", "last"], help="evaluate every round (default) or round 0 and the last")
         if name == "evolve": p.add_argument("--ablation", choices=["agentevol", "uniform", "no-mcts"])
         else: p.add_argument("--rows", help="comma-separated subset of: bc,control,bc-l,agentevol,single-env,uniform,no-mcts")
+
+# %% ../nbs/90_cli.ipynb #797805a4
+def add_learning_commands(sub):
+    "`data build` and `train bc`: the datasets, and behaviour cloning on them."
     data = sub.add_parser("data", help="datasets").add_subparsers(dest="data", required=True)
-    p = data.add_parser("build", help="build AgentTraj, AgentTraj-L and AgentEval"); p.set_defaults(fn=cmd_data_build)
-    p.add_argument("--preset"); p.add_argument("--out"); p.add_argument("--json", action="store_true")
+    p = command(data, "build", cmd_data_build, "build AgentTraj, AgentTraj-L and AgentEval")
+    p.add_argument("--preset"); p.add_argument("--out")
     p.add_argument("--policy", default="expert", choices=["expert", "oracle"],
                    help="who plays AgentTraj: the imitable expert (default) or the oracle (the data ablation)")
     train = sub.add_parser("train", help="training").add_subparsers(dest="train", required=True)
-    p = train.add_parser("bc", help="behaviour cloning on expert trajectories"); p.set_defaults(fn=cmd_train_bc)
+    p = command(train, "bc", cmd_train_bc, "behaviour cloning on expert trajectories")
     p.add_argument("--preset"); p.add_argument("--data"); p.add_argument("--out"); p.add_argument("--steps", type=int)
     p.add_argument("--seed", type=int, help="the run's seed: model init, data order, held-out split (default: settings.ini's)")
     p.add_argument("--action-turns", type=int, help="held-out expert turns per env the model is asked for after training (0: skip)")
-    p.add_argument("--json", action="store_true")
+
+# %% ../nbs/90_cli.ipynb #072011e6
+def add_bench_commands(sub):
+    "`bench envs`, `bench train` and `bench rollout`: the measured speeds."
     bench = sub.add_parser("bench", help="benchmarks").add_subparsers(dest="bench", required=True)
-    p = bench.add_parser("envs", help="env steps/s in process and over HTTP"); p.set_defaults(fn=cmd_bench_envs)
-    p.add_argument("--env", default="maze"); p.add_argument("--sessions"); p.add_argument("--seconds", type=float)
-    p.add_argument("--preset"); p.add_argument("--json", action="store_true")
-    p = bench.add_parser("train", help="training tokens/s for a preset"); p.set_defaults(fn=cmd_bench_train)
-    p.add_argument("--preset"); p.add_argument("--steps", type=int); p.add_argument("--json", action="store_true")
-    p = bench.add_parser("rollout", help="generated tokens/s: episodes batched vs one at a time"); p.set_defaults(fn=cmd_bench_rollout)
+    p = command(bench, "envs", cmd_bench_envs, "env steps/s in process and over HTTP")
+    p.add_argument("--env", default="maze"); p.add_argument("--sessions"); p.add_argument("--seconds", type=float); p.add_argument("--preset")
+    p = command(bench, "train", cmd_bench_train, "training tokens/s for a preset")
+    p.add_argument("--preset"); p.add_argument("--steps", type=int)
+    p = command(bench, "rollout", cmd_bench_rollout, "generated tokens/s: episodes batched vs one at a time")
     p.add_argument("--preset"); p.add_argument("--model", help="default: the preset's BC model")
-    p.add_argument("--n", type=int, default=32); p.add_argument("--max-turns", type=int, default=12); p.add_argument("--json", action="store_true")
+    p.add_argument("--n", type=int, default=32); p.add_argument("--max-turns", type=int, default=12)
+
+# %% ../nbs/90_cli.ipynb #6e42892d
+def build_parser() -> argparse.ArgumentParser:
+    "The `agentgym-nb` argument parser: every command, by layer."
+    ap = argparse.ArgumentParser(prog="agentgym-nb", description="AgentGym as a Jupyter-first kit.")
+    sub = ap.add_subparsers(dest="command", required=True)
+    for add in (add_platform_commands, add_pipeline_commands, add_learning_commands, add_evolution_commands, add_bench_commands): add(sub)
     return ap
 
 # %% ../nbs/90_cli.ipynb #bf9a35c7
