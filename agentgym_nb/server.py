@@ -4,7 +4,8 @@
 
 # %% auto #0
 __all__ = ['MAX_JSON_DEPTH', 'Session', 'not_reset', 'env_failure', 'EnvService', 'Hub', 'body_problem', 'GuardBodies',
-           'add_error_handlers', 'mount', 'create_app', 'serve', 'EnvServer']
+           'add_error_handlers', 'mount_sessions', 'mount_play', 'mount_read', 'mount', 'create_app', 'serve',
+           'EnvServer']
 
 # %% ../nbs/30_server.ipynb #13be3da4
 import asyncio, json, logging, os, re, select, signal, socket, subprocess, sys, threading, time
@@ -238,12 +239,10 @@ def add_error_handlers(app:FastAPI):
         _log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
         return _json({"detail": f"the server failed on {request.url.path}: {type(exc).__name__}: {exc}"}, 500)
 
-# %% ../nbs/30_server.ipynb #a2d8caf9
-def mount(app:FastAPI, svc:EnvService, prefix:str|None=None):
-    "Add AgentGym's routes for one env service to `app`, under `prefix` (the env's own when None)."
+# %% ../nbs/30_server.ipynb #e09f2cf9
+def mount_sessions(app:FastAPI, svc:EnvService, p:str, KeyBody):
+    "The session routes under prefix `p`: hello, `/create`, `/close`, and `/list_envs` (a prefixed env's open sessions)."
     cls, w = svc.cls, svc.cls.wire
-    p, k = (w.prefix if prefix is None else prefix), w.key
-    ResetBody, StepBody, KeyBody = _schemas(cls)
 
     @app.get(p + "/", include_in_schema=bool(p))
     async def hello(): return f"This is environment {cls.title} (agentgym-nb)."
@@ -256,7 +255,21 @@ def mount(app:FastAPI, svc:EnvService, prefix:str|None=None):
             except ValueError: body = None
             if isinstance(body, dict): kwargs = {f: body[f] for f in w.create_fields if body.get(f) is not None}
         sid, extra = await svc.create(**kwargs)
-        return _json(sid if w.create == "int" else {k: sid, **extra})
+        return _json(sid if w.create == "int" else {w.key: sid, **extra})
+
+    @app.post(p + "/close")
+    async def close(body: KeyBody):
+        await svc.close(getattr(body, w.key))
+        return _json({"closed": getattr(body, w.key)})
+
+    if p:  # AgentGym's tool servers list their open sessions; at the root, /list_envs names the served envs
+        @app.get(p + "/list_envs")
+        async def list_sessions(): return _json(sorted(svc.sessions))
+
+# %% ../nbs/30_server.ipynb #49e3850a
+def mount_play(app:FastAPI, svc:EnvService, p:str, ResetBody, StepBody):
+    "The routes that play under prefix `p`: `/reset` and `/step`, answered in the env's wire fields."
+    w, k = svc.cls.wire, svc.cls.wire.key
 
     @app.post(p + "/reset")
     async def reset(body: ResetBody):
@@ -270,26 +283,28 @@ def mount(app:FastAPI, svc:EnvService, prefix:str|None=None):
         return _json({w.obs_field: obs, "reward": reward, "done": term or trunc, "terminated": term, "truncated": trunc,
                       "score": info["score"], "info": info, **extra})
 
-    def _get_route(name, fn, after_reset=True):
-        async def route(request: Request):
-            raw = request.query_params.get(k)
-            if raw is None or not re.fullmatch(r"-?\d{1,18}", raw): raise HTTPException(422, f"query parameter {k!r} must be an integer session id")
-            return _json(await svc.run(int(raw), fn, after_reset=after_reset))
-        app.add_api_route(f"{p}/{name}", route, methods=["GET"], name=f"{cls.name}_{name}")
+# %% ../nbs/30_server.ipynb #0c3691e0
+def mount_read(app:FastAPI, svc:EnvService, p:str, name:str, fn, after_reset:bool=True):
+    "GET `p/name?key=ID`: `fn(env)` of that session as JSON (a 409 before its first reset when `after_reset`)."
+    k = svc.cls.wire.key
+    async def route(request: Request):
+        raw = request.query_params.get(k)
+        if raw is None or not re.fullmatch(r"-?\d{1,18}", raw): raise HTTPException(422, f"query parameter {k!r} must be an integer session id")
+        return _json(await svc.run(int(raw), fn, after_reset=after_reset))
+    app.add_api_route(f"{p}/{name}", route, methods=["GET"], name=f"{svc.cls.name}_{name}")
 
-    _get_route("observation", _observation, after_reset=False)
-    _get_route("available_actions", lambda env: getattr(env.unwrapped, w.actions)())
-    _get_route("detail", lambda env: env.unwrapped.detail())
+# %% ../nbs/30_server.ipynb #1fcba1a7
+def mount(app:FastAPI, svc:EnvService, prefix:str|None=None):
+    "Add AgentGym's routes for one env service to `app`, under `prefix` (the env's own when None)."
+    w = svc.cls.wire
+    p = w.prefix if prefix is None else prefix
+    ResetBody, StepBody, KeyBody = _schemas(svc.cls)
+    mount_sessions(app, svc, p, KeyBody); mount_play(app, svc, p, ResetBody, StepBody)
+    mount_read(app, svc, p, "observation", _observation, after_reset=False)
+    mount_read(app, svc, p, "available_actions", lambda env: getattr(env.unwrapped, w.actions)())
+    mount_read(app, svc, p, "detail", lambda env: env.unwrapped.detail())
     for extra in w.extras:  # some answer before any reset (Wordle's vocabulary); the others fail, and answer 409
-        _get_route(extra, lambda env, extra=extra: getattr(env.unwrapped, extra)(), after_reset=False)
-    if p:  # AgentGym's tool servers list their open sessions; at the root, /list_envs names the served envs
-        @app.get(p + "/list_envs")
-        async def list_sessions(): return _json(sorted(svc.sessions))
-
-    @app.post(p + "/close")
-    async def close(body: KeyBody):
-        await svc.close(getattr(body, k))
-        return _json({"closed": getattr(body, k)})
+        mount_read(app, svc, p, extra, lambda env, extra=extra: getattr(env.unwrapped, extra)(), after_reset=False)
 
 # %% ../nbs/30_server.ipynb #ec934970
 def _evicting(hub:Hub):
