@@ -4,9 +4,9 @@
 
 # %% auto #0
 __all__ = ['cmd_envs', 'positive', 'port_number', 'cmd_serve', 'cmd_expert', 'cmd_bench_envs', 'cmd_data_build', 'cmd_train_bc',
-           'cmd_bench_train', 'cmd_eval', 'cmd_bench_rollout', 'cmd_evolve', 'cmd_ablations', 'cmd_quickstart',
-           'command', 'add_platform_commands', 'add_pipeline_commands', 'add_evolution_commands',
-           'add_learning_commands', 'add_bench_commands', 'build_parser', 'main']
+           'cmd_bench_train', 'cmd_eval', 'cmd_bench_rollout', 'cmd_evolve', 'cmd_ablations', 'experts_over_http',
+           'judge_bc', 'cmd_quickstart', 'command', 'add_platform_commands', 'add_pipeline_commands',
+           'add_evolution_commands', 'add_learning_commands', 'add_bench_commands', 'build_parser', 'main']
 
 # %% ../nbs/90_cli.ipynb #ec0fe0d1
 import argparse, json, sys
@@ -181,31 +181,44 @@ def cmd_ablations(a) -> dict:
     return {"preset": p.name, "out": cfg.out, "avg": {r: float(v) for r, v in table["avg"].items()},
             "rows": table.drop(columns=["paper avg"]).to_dict("index"), "per_round": per_round.to_dict("records")}
 
-# %% ../nbs/90_cli.ipynb #d54540de
-def cmd_quickstart(a) -> dict:
-    "Serve and run the experts over HTTP, build the datasets, train BC, evaluate it, run AgentEvol: the pipeline on one preset."
-    import time, pandas as pd
-    from agentgym_nb.bc import BCConfig, BCTrainer, imitation_verdict
+# %% ../nbs/90_cli.ipynb #945aa2ac
+def experts_over_http(p, root:Path, seed:int, progress:bool=True):
+    "Quickstart's stage 1: serve preset `p`'s envs, run each expert on test items over HTTP into `root/expert`; the success table."
+    import pandas as pd
     from agentgym_nb.core import pick_items
-    from agentgym_nb.data import DataConfig, build_datasets
-    from agentgym_nb.evaluate import markdown_table
-    from agentgym_nb.evol import AgentEvol, EvolConfig
     from agentgym_nb.expert import run_expert, success_table
     from agentgym_nb.server import EnvServer
     from agentgym_nb.trajectory import write_jsonl, write_manifest
+    tables = []
+    with EnvServer(p.env_names()) as srv:
+        for env in p.env_names():
+            trajs = run_expert(env, pick_items(env, "test", p.expert_n, seed), url=srv.url, progress=progress)
+            write_jsonl(trajs, root/"expert"/f"{env}.jsonl"); tables.append(success_table(trajs))
+    write_manifest(root/"expert", seed=seed, split="test", source="expert", preset=p.name)
+    return pd.concat(tables)
+
+# %% ../nbs/90_cli.ipynb #50b9c452
+def judge_bc(evol, bc:dict) -> tuple:
+    "Quickstart's stage 4: the BC model (`evol`'s round 0) on AgentEval: the table, the per-env results, and did it imitate?"
+    import pandas as pd
+    from agentgym_nb.bc import imitation_verdict
+    table = evol.evaluate(0)
+    res = pd.read_csv(evol.round_dir(0)/"eval"/"greedy"/"results.csv", index_col=0)
+    return table, res, imitation_verdict(bc.get("action_accuracy") or {}, res.success.to_dict())
+
+# %% ../nbs/90_cli.ipynb #e95a5e97
+def cmd_quickstart(a) -> dict:
+    "Serve and run the experts over HTTP, build the datasets, train BC, evaluate it, run AgentEvol: the pipeline on one preset."
+    import time
+    from agentgym_nb.bc import BCConfig, BCTrainer
+    from agentgym_nb.data import DataConfig, build_datasets
+    from agentgym_nb.evaluate import markdown_table
+    from agentgym_nb.evol import AgentEvol, EvolConfig
     st = load_settings(); p = st.get_preset(a.preset)
-    root = Path(a.out) if a.out else st.data_dir
-    say = (lambda *x: None) if a.json else print
-    tables, envs, t0, minutes = [], p.env_names(), time.time(), {}
+    root, say, t0, minutes = Path(a.out) if a.out else st.data_dir, (lambda *x: None) if a.json else print, time.time(), {}
     def lap(stage): minutes[stage] = round((time.time() - t0) / 60 - sum(minutes.values()), 2)
-    with EnvServer(envs) as srv:
-        say(f"1/5 experts over HTTP: env server at {srv.url} serving {', '.join(envs)}")
-        for env in envs:
-            trajs = run_expert(env, pick_items(env, "test", p.expert_n, st.seed), url=srv.url, progress=not a.json)
-            write_jsonl(trajs, root/"expert"/f"{env}.jsonl")
-            tables.append(success_table(trajs))
-    write_manifest(root/"expert", seed=st.seed, split="test", source="expert", preset=p.name)
-    tbl = pd.concat(tables); lap("experts")
+    say(f"1/5 experts over HTTP: an env server for {', '.join(p.env_names())}")
+    tbl = experts_over_http(p, root, st.seed, progress=not a.json); lap("experts")
     say(f"expert success on test items, trajectories in {root/'expert'}:\n{tbl.to_string()}\n\n2/5 datasets")
     data = build_datasets(DataConfig.from_preset(p, st.seed), root, progress=not a.json); lap("datasets")
     say(f"AgentTraj {({c['env']: c['kept'] for c in data['agenttraj']})} in {root/'agenttraj'}\n\n3/5 behaviour cloning")
@@ -215,11 +228,9 @@ def cmd_quickstart(a) -> dict:
                                 eval_sampled=False, eval_rounds="last", seed=st.seed))
     say(f"BC: {bc['steps']} steps, held-out loss {bc['eval_loss']}, {bc['tokens_per_s']:,.0f} tokens/s, "
         f"{bc['minutes']} min; model in {evol.model_dir(0)}\n\n4/5 evaluation of the BC model on AgentEval")
-    ev = evol.evaluate(0); lap("bc_eval")
-    say(markdown_table(ev) + f"\nper-episode results in {evol.round_dir(0)/'eval'/'greedy'}")
-    bc_res = pd.read_csv(evol.round_dir(0)/"eval"/"greedy"/"results.csv", index_col=0)
-    verdict = imitation_verdict(bc.get("action_accuracy") or {}, bc_res.success.to_dict())
-    say("did BC imitate the expert?\n" + "\n".join(f"  {e}: {v}" for e, v in verdict.items()))
+    ev, bc_res, verdict = judge_bc(evol, bc); lap("bc_eval")
+    say(markdown_table(ev) + f"\nper-episode results in {evol.round_dir(0)/'eval'/'greedy'}\ndid BC imitate the expert?\n"
+        + "\n".join(f"  {e}: {v}" for e, v in verdict.items()))
     if a.rounds:
         say(f"\n5/5 AgentEvol, {a.rounds} rounds of explore, filter, learn; the last evaluated beside its matched control")
         ev = evol.run(progress=not a.json); lap("agentevol")
