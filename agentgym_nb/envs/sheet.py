@@ -5,12 +5,12 @@
 # %% auto #0
 __all__ = ['OPERATORS', 'MAX_RANGE_CELLS', 'MAX_ROWS', 'MAX_COLS', 'MAX_CELL_READS', 'A1', 'FILTER_TIME_S', 'MAX_QUERY_CHARS',
            'SHEET_SEED', 'PRODUCTS', 'FIRST_NAMES', 'LAST_NAMES', 'SUBJECTS', 'DEPARTMENTS', 'TABLES', 'NUMERIC',
-           'TITLES', 'SHEET_TEMPLATES', 'FormulaError', 'evaluate', 'render', 'SheetError', 'cell_rc', 'a1',
-           'check_formula', 'as_value', 'SheetBook', 'shift_refs', 'table_rows', 'add_table', 'SheetGoal',
-           'g_sort_desc', 'g_sort_asc_freeze', 'g_sales_update', 'g_delete_where', 'g_row_total', 'g_subject_average',
-           'g_notes_update', 'g_add_note', 'g_append_rows', 'g_title_merge', 'g_delete_empty', 'g_rank_column',
-           'g_price_increase', 'make_book', 'open_steps', 'expected_book', 'sheet_state', 'expected_state', 'same_cell',
-           'cells_agree', 'sheet_solved', 'sheet_progress', 'SheetEnv']
+           'TITLES', 'SHEET_TEMPLATES', 'FormulaError', 'Formula', 'cell_number', 'evaluate', 'render', 'SheetError',
+           'cell_rc', 'a1', 'check_formula', 'as_value', 'SheetBook', 'shift_refs', 'table_rows', 'add_table',
+           'SheetGoal', 'g_sort_desc', 'g_sort_asc_freeze', 'g_sales_update', 'g_delete_where', 'g_row_total',
+           'g_subject_average', 'g_notes_update', 'g_add_note', 'g_append_rows', 'g_title_merge', 'g_delete_empty',
+           'g_rank_column', 'g_price_increase', 'make_book', 'open_steps', 'expected_book', 'sheet_state',
+           'expected_state', 'same_cell', 'cells_agree', 'sheet_solved', 'sheet_progress', 'SheetEnv']
 
 # %% ../../nbs/22_envs_sheet.ipynb #6fb081db
 import copy, math, random, re, time
@@ -54,69 +54,95 @@ def _apply(op:str, vals:list):
         return nums[0] - nums[1]
     raise FormulaError("#NAME?")
 
-# %% ../../nbs/22_envs_sheet.ipynb #0e69d3c3
+# %% ../../nbs/22_envs_sheet.ipynb #41b48b62
+class Formula:
+    "A recursive-descent reader of one formula: numbers, A1 references and ranges, functions, + - * / and brackets."
+    def __init__(self, formula:str, lookup, extent:tuple|None=None):
+        self.toks = [m.groups() for m in _TOKEN.finditer(formula.lstrip("=").upper()) if any(m.groups())]
+        self.pos, self.lookup, self.extent = 0, lookup, extent
+    def peek(self) -> str|None: return self.toks[self.pos][3] if self.pos < len(self.toks) else None
+    def take(self, ch:str):
+        if self.peek() != ch: raise FormulaError("#VALUE!")
+        self.pos += 1
+
+# %% ../../nbs/22_envs_sheet.ipynb #fcebb38b
+def cell_number(v):
+    "A cell's value as a number: empty is 0, text must read as a number."
+    if v is None or v == "": return 0
+    if isinstance(v, str):
+        try: return float(v)
+        except ValueError: raise FormulaError("#VALUE!")
+    return v
+
+# %% ../../nbs/22_envs_sheet.ipynb #c3b69f84
+@patch
+def cells(self:Formula, ref:str) -> list:
+    "The values of range `ref`, row by row; cells past the extent are empty (None), never looked up."
+    c1, r1, c2, r2 = range_boundaries(ref)
+    if (n := (r2 - r1 + 1) * (c2 - c1 + 1)) > MAX_RANGE_CELLS: raise FormulaError("#REF!")
+    rows, cols = self.extent or (r2, c2)
+    got = [self.lookup(f"{get_column_letter(c)}{r}") for r in range(r1, min(r2, rows) + 1) for c in range(c1, min(c2, cols) + 1)]
+    return got + [None] * (n - len(got))
+
+# %% ../../nbs/22_envs_sheet.ipynb #714c1014
+@patch
+def call(self:Formula, fn:str):
+    "Function `fn` applied to its arguments up to the closing bracket (a range spreads into its cells)."
+    vals = []
+    while self.peek() != ")":
+        if self.pos < len(self.toks) and self.toks[self.pos][1] and ":" in self.toks[self.pos][1]:
+            vals += self.cells(self.toks[self.pos][1]); self.pos += 1
+        else: vals.append(self.expr())
+        if self.peek() == ",": self.pos += 1
+        elif self.peek() != ")": raise FormulaError("#VALUE!")
+    self.take(")")
+    return _apply(fn, vals)
+
+# %% ../../nbs/22_envs_sheet.ipynb #bf75a78d
+@patch
+def atom(self:Formula):
+    "A number, a cell's value, a function's result, a bracketed expression, or a signed atom."
+    if self.pos >= len(self.toks): raise FormulaError("#VALUE!")
+    num, ref, fn, ch = self.toks[self.pos]; self.pos += 1
+    if num: return float(num) if any(c in num for c in ".eE") else int(num)
+    if ref:
+        if ":" in ref: raise FormulaError("#VALUE!")
+        return cell_number(self.lookup(ref))
+    if fn: return self.call(fn)
+    if ch == "(": v = self.expr(); self.take(")"); return v
+    if ch == "-": return -self.atom()
+    if ch == "+": return self.atom()
+    raise FormulaError("#VALUE!")
+
+# %% ../../nbs/22_envs_sheet.ipynb #f6c7b76b
+@patch
+def term(self:Formula):
+    "Atoms joined by * and /."
+    v = self.atom()
+    while self.peek() in ("*", "/"):
+        op = self.peek(); self.pos += 1; w = self.atom()
+        if op == "/" and w == 0: raise FormulaError("#DIV/0!")
+        v = v * w if op == "*" else v / w
+    return v
+
+# %% ../../nbs/22_envs_sheet.ipynb #30aed2a8
+@patch
+def expr(self:Formula):
+    "Terms joined by + and -."
+    v = self.term()
+    while self.peek() in ("+", "-"):
+        op = self.peek(); self.pos += 1; w = self.term(); v = v + w if op == "+" else v - w
+    return v
+
+# %% ../../nbs/22_envs_sheet.ipynb #f4fc70de
 def evaluate(formula:str, # a formula such as "=SUM(C2:G2)*2"
              lookup, # function of an A1 reference returning the cell's computed value
              extent:tuple|None=None, # (rows, columns) holding anything: cells past them are empty, never looked up
             ):
     "The value of `formula`, or a `FormulaError`."
     if "#REF!" in formula.upper(): raise FormulaError("#REF!")
-    toks = [m.groups() for m in _TOKEN.finditer(formula.lstrip("=").upper()) if any(m.groups())]
-    pos = 0
-    def peek(): return toks[pos][3] if pos < len(toks) else None
-    def take(ch):
-        nonlocal pos
-        if peek() != ch: raise FormulaError("#VALUE!")
-        pos += 1
-    def cells(ref):
-        c1, r1, c2, r2 = range_boundaries(ref)
-        if (n := (r2 - r1 + 1) * (c2 - c1 + 1)) > MAX_RANGE_CELLS: raise FormulaError("#REF!")
-        rows, cols = extent or (r2, c2)
-        got = [lookup(f"{get_column_letter(c)}{r}") for r in range(r1, min(r2, rows) + 1) for c in range(c1, min(c2, cols) + 1)]
-        return got + [None] * (n - len(got))
-    def scalar(v):
-        if v is None or v == "": return 0
-        if isinstance(v, str):
-            try: return float(v)
-            except ValueError: raise FormulaError("#VALUE!")
-        return v
-    def atom():
-        nonlocal pos
-        if pos >= len(toks): raise FormulaError("#VALUE!")
-        num, ref, fn, ch = toks[pos]; pos += 1
-        if num: return float(num) if any(c in num for c in ".eE") else int(num)
-        if ref:
-            if ":" in ref: raise FormulaError("#VALUE!")
-            return scalar(lookup(ref))
-        if fn:
-            vals = []
-            while peek() != ")":
-                if pos < len(toks) and toks[pos][1] and ":" in toks[pos][1]: vals += cells(toks[pos][1]); pos += 1
-                else: vals.append(expr())
-                if peek() == ",": pos += 1
-                elif peek() != ")": raise FormulaError("#VALUE!")
-            take(")")
-            return _apply(fn, vals)
-        if ch == "(": v = expr(); take(")"); return v
-        if ch == "-": return -atom()
-        if ch == "+": return atom()
-        raise FormulaError("#VALUE!")
-    def term():
-        nonlocal pos
-        v = atom()
-        while peek() in ("*", "/"):
-            op = peek(); pos += 1; w = atom()
-            if op == "/" and w == 0: raise FormulaError("#DIV/0!")
-            v = v * w if op == "*" else v / w
-        return v
-    def expr():
-        nonlocal pos
-        v = term()
-        while peek() in ("+", "-"):
-            op = peek(); pos += 1; w = term(); v = v + w if op == "+" else v - w
-        return v
-    v = expr()
-    if pos != len(toks): raise FormulaError("#VALUE!")
+    f = Formula(formula, lookup, extent); v = f.expr()
+    if f.pos != len(f.toks): raise FormulaError("#VALUE!")
     return v
 
 # %% ../../nbs/22_envs_sheet.ipynb #62e0397e
