@@ -7,10 +7,10 @@ __all__ = ['TRANSLATIONS', 'ENGINE_LOCK', 'TASK_TYPES', 'LAMP_HOLDERS', 'DISTRAC
            'N_TEST', 'N_UNSEEN', 'UNSEEN_START', 'CANDIDATES', 'GAMES_FILE', 'SPLIT_NAMES', 'GENERATED_SPLITS',
            'ORIGINAL_SPLITS', 'ORIGINAL', 'INSTRUCTION', 'alfworld_modules', 'game_logic', 'pddl_name', 'loc_name',
            'FloorPlan', 'affordances', 'floor_plan', 'targets', 'place_objects', 'AlfGame', 'problem_pddl', 'make_game',
-           'game_data', 'traj_data', 'AlfredEngine', 'expert_move', 'check_game', 'expert_turn', 'expert_walkthrough',
-           'split_of', 'candidate_seed', 'candidate_game', 'find_game', 'build_games', 'built_games', 'game_for_item',
-           'original_games', 'export_games', 'AlfWorldEnv', 'process_ob', 'parse_task', 'Seen', 'read_transcript',
-           'room_knowledge', 'search_order', 'where_seen', 'seen_move']
+           'game_data', 'traj_data', 'AlfredEngine', 'GameFacts', 'light_move', 'expert_move', 'check_game',
+           'expert_turn', 'expert_walkthrough', 'split_of', 'candidate_seed', 'candidate_game', 'find_game',
+           'build_games', 'built_games', 'game_for_item', 'original_games', 'export_games', 'AlfWorldEnv', 'process_ob',
+           'parse_task', 'Seen', 'read_transcript', 'room_knowledge', 'search_order', 'where_seen', 'seen_move']
 
 # %% ../../nbs/16_envs_alfworld.ipynb #0c7b1e7b
 import copy, json, os, random, re, threading, time
@@ -333,62 +333,81 @@ _NEED = {"pick_clean_then_place_in_recep": ("isclean", "sinkbasin", "clean"),
          "pick_heat_then_place_in_recep": ("ishot", "microwave", "heat"),
          "pick_cool_then_place_in_recep": ("iscool", "fridge", "cool")}
 
-# %% ../../nbs/16_envs_alfworld.ipynb #4203ecc0
+# %% ../../nbs/16_envs_alfworld.ipynb #aafb1d2d
+class GameFacts:
+    "The game's true facts read for the oracle: where it stands, what it holds, where everything is, of what type."
+    def __init__(self, facts): # (predicate, PDDL ids) pairs
+        F = {}
+        for p, args in facts: F.setdefault(p, []).append(args)
+        self.F, self.at = F, F["atlocation"][0][1]
+        self.held = F["holds"][0][1] if F.get("holds") else None
+        self.in_r, self.loc = dict(F.get("inreceptacle", [])), dict(F.get("receptacleatlocation", []))
+        self.rtype, self.otype, self.can = dict(F.get("receptacletype", [])), dict(F.get("objecttype", [])), set(F.get("cancontain", []))
+        self.opened, self.openable = {a[0] for a in F.get("opened", [])}, {a[0] for a in F.get("openable", [])}
+    def flag(self, p:str) -> set: return {a[0] for a in self.F.get(p, [])}
+    def objects(self, t:str) -> list: return sorted(o for o, ot in self.otype.items() if ot == t.lower() + "type")
+    def receps(self, t:str) -> list: return sorted(r for r, rt in self.rtype.items() if rt == t.lower() + "type")
+    def closed(self, r:str) -> bool: return r in self.openable and r not in self.opened
+
+# %% ../../nbs/16_envs_alfworld.ipynb #af485d0a
+@patch
+def at_recep(self:GameFacts, r:str, act:tuple, why:str) -> tuple:
+    "`act` at receptacle `r`: go there first, and open it if it is closed."
+    if self.loc[r] != self.at: return ("goto", act[1], r, why)
+    return ("open", act[1], r, why) if self.closed(r) else act + (why,)
+
+# %% ../../nbs/16_envs_alfworld.ipynb #977eb99b
+@patch
+def fetch(self:GameFacts, cands:list) -> tuple|None:
+    "The move towards taking the first of `cands` (one here if any), or None when there is none."
+    if not cands: return None
+    o = ([c for c in cands if self.loc.get(self.in_r[c]) == self.at] or cands)[0]
+    return self.at_recep(self.in_r[o], ("take", o, self.in_r[o]), "fetch")
+
+# %% ../../nbs/16_envs_alfworld.ipynb #bb0b3e26
+@patch
+def put_down(self:GameFacts, o:str) -> tuple:
+    "The move towards putting `o` in the first receptacle that can hold it (one here if any)."
+    fits = [r for r in sorted(self.loc) if (self.rtype[r], self.otype[o]) in self.can]
+    r = ([f for f in fits if self.loc[f] == self.at] or fits)[0]
+    return self.at_recep(r, ("put", o, r), "put down")
+
+# %% ../../nbs/16_envs_alfworld.ipynb #da515f39
+def light_move(g:GameFacts, task:dict, targets:list) -> tuple|None:
+    "look_at_obj_in_light: fetch the object, take it to the lamp, switch the lamp on."
+    lamps = [l for l in g.objects(task["toggle_target"]) if l in g.in_r]
+    if not lamps: return None
+    lamp = lamps[0]
+    if g.held is None: return g.fetch([o for o in targets if o in g.in_r])
+    if g.loc[g.in_r[lamp]] != g.at: return ("goto", g.held, g.in_r[lamp], "lamp")
+    return None if lamp in g.flag("istoggled") else ("use", lamp, g.in_r[lamp], "lamp")
+
+# %% ../../nbs/16_envs_alfworld.ipynb #2718597f
 def expert_move(facts, # the game's true facts: (predicate, PDDL ids) pairs
                 task:dict, # task_type and traj_data's pddl_params (object_target, parent_target, toggle_target)
                ) -> tuple|None:
     "The expert's next move `(verb, object, receptacle, why)` in PDDL ids, or None when the goal holds."
-    F = {}
-    for p, args in facts: F.setdefault(p, []).append(args)
-    at = F["atlocation"][0][1]
-    held = F["holds"][0][1] if F.get("holds") else None
-    in_r, loc = dict(F.get("inreceptacle", [])), dict(F.get("receptacleatlocation", []))
-    rtype, otype, can = dict(F.get("receptacletype", [])), dict(F.get("objecttype", [])), set(F.get("cancontain", []))
-    opened, openable = {a[0] for a in F.get("opened", [])}, {a[0] for a in F.get("openable", [])}
-    flag = lambda p: {a[0] for a in F.get(p, [])}
-    objects = lambda t: sorted(o for o, ot in otype.items() if ot == t.lower() + "type")
-    receps = lambda t: sorted(r for r, rt in rtype.items() if rt == t.lower() + "type")
-    closed = lambda r: r in openable and r not in opened
-
-    def at_recep(r, act, why):  # go to r, open it if closed, then act
-        if loc[r] != at: return ("goto", act[1], r, why)
-        return ("open", act[1], r, why) if closed(r) else act + (why,)
-    def fetch(cands):
-        if not cands: return None
-        o = ([c for c in cands if loc.get(in_r[c]) == at] or cands)[0]
-        return at_recep(in_r[o], ("take", o, in_r[o]), "fetch")
-    def put_down(o):
-        fits = [r for r in sorted(loc) if (rtype[r], otype[o]) in can]
-        r = ([f for f in fits if loc[f] == at] or fits)[0]
-        return at_recep(r, ("put", o, r), "put down")
-
-    kind, target = task["task_type"], task["object_target"]
-    targets = objects(target)
-    if held is not None and otype[held] != target.lower() + "type": return put_down(held)
-    if kind == "look_at_obj_in_light":
-        lamps = [l for l in objects(task["toggle_target"]) if l in in_r]
-        if not lamps: return None
-        lamp = lamps[0]
-        if held is None: return fetch([o for o in targets if o in in_r])
-        if loc[in_r[lamp]] != at: return ("goto", held, in_r[lamp], "lamp")
-        return None if lamp in flag("istoggled") else ("use", lamp, in_r[lamp], "lamp")
-    parents = receps(task["parent_target"])
+    g, kind, target = GameFacts(facts), task["task_type"], task["object_target"]
+    targets = g.objects(target)
+    if g.held is not None and g.otype[g.held] != target.lower() + "type": return g.put_down(g.held)
+    if kind == "look_at_obj_in_light": return light_move(g, task, targets)
+    parents = g.receps(task["parent_target"])
     state, app, verb = _NEED.get(kind, (None, None, None))
-    ready = (lambda o: o in flag(state)) if state else (lambda o: True)
+    ready = (lambda o: o in g.flag(state)) if state else (lambda o: True)
     if kind == "pick_two_obj_and_place":
-        count = lambda r: sum(in_r.get(o) == r for o in targets)
+        count = lambda r: sum(g.in_r.get(o) == r for o in targets)
         dest = max(parents, key=lambda r: (count(r), -parents.index(r)))
         if count(dest) >= 2: return None
-        todo = [o for o in targets if in_r.get(o, dest) != dest]
+        todo = [o for o in targets if g.in_r.get(o, dest) != dest]
     else:
-        if any(in_r.get(o) in parents and ready(o) for o in targets): return None
-        dest = ([r for r in parents if loc[r] == at] or parents)[0]
-        todo = [o for o in targets if o in in_r and not (in_r[o] in parents and ready(o))]
-    if held is None: return fetch(todo)
-    if not ready(held):
-        a = ([x for x in receps(app) if loc[x] == at] or receps(app))[0]
-        return ("goto", held, a, verb) if loc[a] != at else (verb, held, a, verb)
-    return at_recep(dest, ("put", held, dest), "deliver")
+        if any(g.in_r.get(o) in parents and ready(o) for o in targets): return None
+        dest = ([r for r in parents if g.loc[r] == g.at] or parents)[0]
+        todo = [o for o in targets if o in g.in_r and not (g.in_r[o] in parents and ready(o))]
+    if g.held is None: return g.fetch(todo)
+    if not ready(g.held):
+        a = ([x for x in g.receps(app) if g.loc[x] == g.at] or g.receps(app))[0]
+        return ("goto", g.held, a, verb) if g.loc[a] != g.at else (verb, g.held, a, verb)
+    return g.at_recep(dest, ("put", g.held, dest), "deliver")
 
 # %% ../../nbs/16_envs_alfworld.ipynb #47d76c05
 MAX_PLAN = 40  # most expert moves a kept game may need
