@@ -531,7 +531,7 @@ def in_view(place:tuple) -> bool: return 0 <= place[0] <= 6 and abs(place[1]) <=
 HIGH_LEVEL = ("go to ", "pick up ", "go through ", "toggle and go through ")
 SOMEONE_ELSE = "someone else's"  # the intent of a step the expert did not choose
 
-# %% ../../nbs/12_envs_babyai.ipynb #b8ea949c
+# %% ../../nbs/12_envs_babyai.ipynb #20bbbd0d
 class BabyAIExpert:
     "The imitable expert: fed only the transcript's texts, `(action, observation)` pair by pair, it says its next turn."
     def __init__(self):
@@ -545,64 +545,74 @@ class BabyAIExpert:
     def _new_room(self): self.room_doors, self.room_walks, self.room_looked = set(), 0, False
     def _new_place(self): self.turns, self.facing, self.looked, self.walked = 0, 0, {}, 0
 
-    def feed(self, action:str|None, # the action taken (None for the reset's observation)
-             obs:str): # the observation it brought
-        "Take in one transcript pair."
-        if action is None:
-            self.mission = obs.split("\n", 1)[0].removeprefix("Your goal: ").strip()
-            self.groups, self.view = read_mission(self.mission), read_view(obs)
-            return self._saw()
-        if (view := read_view(obs)) is None: return  # an invalid action or `check available actions`: no step taken
-        try: act = " ".join(parse_react(action).lower().split())
-        except InvalidAction: act = action
-        planned, intent = self.act()[1], self.intent
-        followed = intent if act == planned else SOMEONE_ELSE
-        prev, before, self.turn, self.seen_before = self.view, self.pose, self.turn + 1, self._places()
-        if act in TURNS or (act == "move forward" and "move forward" in prev.actions): self._moved(act, prev, followed)
-        elif act == "move forward": self.walked = 0  # a bump: nothing moved
-        elif act.startswith(HIGH_LEVEL): self._travelled(act)
-        self.pending, self.view = followed, view
-        self._check(prev, act, view, before)
-        if not self.groups and not obs.endswith("The task is completed."): self.groups = read_mission(self.mission)  # start over
-        self.ghosts = [(nm, p) for nm, p in self.ghosts if not in_view(p) and p != (0, 0)]
-        self._saw()
+# %% ../../nbs/12_envs_babyai.ipynb #fe757f8c
+@patch
+def feed(self:BabyAIExpert, action:str|None, # the action taken (None for the reset's observation)
+         obs:str): # the observation it brought
+    "Take in one transcript pair."
+    if action is None:
+        self.mission = obs.split("\n", 1)[0].removeprefix("Your goal: ").strip()
+        self.groups, self.view = read_mission(self.mission), read_view(obs)
+        return self._saw()
+    if (view := read_view(obs)) is None: return  # an invalid action or `check available actions`: no step taken
+    try: act = " ".join(parse_react(action).lower().split())
+    except InvalidAction: act = action
+    planned, intent = self.act()[1], self.intent
+    followed = intent if act == planned else SOMEONE_ELSE
+    prev, before, self.turn, self.seen_before = self.view, self.pose, self.turn + 1, self._places()
+    if act in TURNS or (act == "move forward" and "move forward" in prev.actions): self._moved(act, prev, followed)
+    elif act == "move forward": self.walked = 0  # a bump: nothing moved
+    elif act.startswith(HIGH_LEVEL): self._travelled(act)
+    self.pending, self.view = followed, view
+    self._check(prev, act, view, before)
+    if not self.groups and not obs.endswith("The task is completed."): self.groups = read_mission(self.mission)  # start over
+    self.ghosts = [(nm, p) for nm, p in self.ghosts if not in_view(p) and p != (0, 0)]
+    self._saw()
 
-    def _moved(self, act:str, prev:View, followed:str|None):
-        "Follow a primitive turn or step: things seen move in my frame, and so does my pose."
-        self.ghosts = [(nm, moved_place(p, act)) for nm, p in self.ghosts + [(t.name, t.place) for t in prev.things]]
-        if self.pose is not None:
-            x, y, h = self.pose
-            if act == "move forward": x, y = x + STEP_AT_HEADING[h][0], y + STEP_AT_HEADING[h][1]
-            self.pose = (x, y, (h + TURNS.get(act, 0)) % 4)
-        if act in TURNS:
-            self.turns, self.walked, self.facing = self.turns + 1, 0, (self.facing + TURNS[act]) % 4
-            self.room_looked |= self.turns >= 3
-        elif followed in ("walk", SOMEONE_ELSE):  # a step of a walk through the room: a new place to look around
-            walked, self.room_walks = self.walked + 1, self.room_walks + (self.walked == 0)
-            self._new_place(); self.walked, self.room_looked = walked, False
-        else: self.walked = 0
+# %% ../../nbs/12_envs_babyai.ipynb #efa90930
+@patch
+def _moved(self:BabyAIExpert, act:str, prev:View, followed:str|None):
+    "Follow a primitive turn or step: things seen move in my frame, and so does my pose."
+    self.ghosts = [(nm, moved_place(p, act)) for nm, p in self.ghosts + [(t.name, t.place) for t in prev.things]]
+    if self.pose is not None:
+        x, y, h = self.pose
+        if act == "move forward": x, y = x + STEP_AT_HEADING[h][0], y + STEP_AT_HEADING[h][1]
+        self.pose = (x, y, (h + TURNS.get(act, 0)) % 4)
+    if act in TURNS:
+        self.turns, self.walked, self.facing = self.turns + 1, 0, (self.facing + TURNS[act]) % 4
+        self.room_looked |= self.turns >= 3
+    elif followed in ("walk", SOMEONE_ELSE):  # a step of a walk through the room: a new place to look around
+        walked, self.room_walks = self.walked + 1, self.room_walks + (self.walked == 0)
+        self._new_place(); self.walked, self.room_looked = walked, False
+    else: self.walked = 0
 
-    def _travelled(self, act:str):
-        "Follow a high-level action: where I end up is not told, so my pose and what I saw are forgotten."
-        self.ghosts, self.pose = [], None
-        if "go through" in act:
-            color = act.split()[-4]
-            self.used[color] += 1; self.last_used[color] = self.turn; self.locked.discard(color)
-            self._new_room()
-        self._new_place()
+# %% ../../nbs/12_envs_babyai.ipynb #308182bd
+@patch
+def _travelled(self:BabyAIExpert, act:str):
+    "Follow a high-level action: where I end up is not told, so my pose and what I saw are forgotten."
+    self.ghosts, self.pose = [], None
+    if "go through" in act:
+        color = act.split()[-4]
+        self.used[color] += 1; self.last_used[color] = self.turn; self.locked.discard(color)
+        self._new_room()
+    self._new_place()
 
-    def _saw(self):
-        "Note what the view shows: how open the way ahead is, and the doors."
-        v = self.view
-        self.looked[self.facing] = v.walls.get("ahead", 7) if "move forward" in v.actions else 0
-        for t in v.things:
-            if t.kind != "door": continue
-            if t.state == "locked" and v.carrying != f"{t.color} key": self.locked.add(t.color)
-            else: self.room_doors.add(t.color)
+# %% ../../nbs/12_envs_babyai.ipynb #a41f97f3
+@patch
+def _saw(self:BabyAIExpert):
+    "Note what the view shows: how open the way ahead is, and the doors."
+    v = self.view
+    self.looked[self.facing] = v.walls.get("ahead", 7) if "move forward" in v.actions else 0
+    for t in v.things:
+        if t.kind != "door": continue
+        if t.state == "locked" and v.carrying != f"{t.color} key": self.locked.add(t.color)
+        else: self.room_doors.add(t.color)
 
-    def _places(self) -> list:
-        "(name, place) of the things I see and of those I remember."
-        return [(t.name, t.place) for t in self.view.things] + self.ghosts
+# %% ../../nbs/12_envs_babyai.ipynb #d64c16ad
+@patch
+def _places(self:BabyAIExpert) -> list:
+    "(name, place) of the things I see and of those I remember."
+    return [(t.name, t.place) for t in self.view.things] + self.ghosts
 
 # %% ../../nbs/12_envs_babyai.ipynb #47fc4e99
 @patch
