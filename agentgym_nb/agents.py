@@ -122,7 +122,7 @@ def cache_kv(cache:Cache) -> list:
     "Per layer (keys, values) of a transformers cache."
     return [(l.keys, l.values) for l in cache.layers]
 
-# %% ../nbs/44_agents.ipynb #e7b39305
+# %% ../nbs/44_agents.ipynb #173170e1
 class SlotCache(Cache):
     "The running batch's KV cache: rows are episodes, written in place; a row's keys end just before column `col`."
     def __init__(self, like:list, # per layer (keys, values) of any cache of the model: gives heads, head_dim, dtype
@@ -135,39 +135,47 @@ class SlotCache(Cache):
         "The `n` columns before `col`, oldest first."
         return (self.col - n + torch.arange(n, device=self.valid.device)) % self.size
 
-    def put(self, row:int, kv:list):
-        "Write one episode's cache (per layer (keys, values), each (heads, n, head_dim)) into `row`."
-        c = self.cols(kv[0][0].shape[1])
-        for l, (k, v) in zip(self.layers, kv): l.kbuf[row, :, c], l.vbuf[row, :, c] = k, v
-        self.valid[row] = False; self.valid[row, c] = True
-
-    def take(self, row:int, n:int) -> list:
-        "A copy of the last `n` keys and values of `row`: per layer (keys, values), each (1, heads, n, head_dim)."
-        c = self.cols(n)
-        return [(l.kbuf[row:row + 1, :, c], l.vbuf[row:row + 1, :, c]) for l in self.layers]
-
     def move(self, src:int, dst:int):
         for l in self.layers: l.kbuf[dst], l.vbuf[dst] = l.kbuf[src], l.vbuf[src]
         self.valid[dst] = self.valid[src]
 
-    def grow(self, size:int, lens:list):
-        "Room for `size` columns; live rows (their lengths `lens`) keep their keys, re-laid before the new `col`."
-        kept = [self.take(i, n) for i, n in enumerate(lens)]
-        like = [(l.kbuf[:1], None) for l in self.layers]
-        self.__init__(like, self.slots, size)
-        for i, kv in enumerate(kept): self.put(i, [(k[0], v[0]) for k, v in kv])
-
-    def step(self, n:int, longest:int) -> torch.Tensor:
-        "Ready a decoding step of rows `0..n-1` whose longest holds `longest` keys; their attention mask (n, 1, 1, window)."
-        self.valid[:n, self.col] = True
-        lo = self.col - longest
-        # the columns any row uses, when they are few and do not wrap (measured: attention reads a slice of the
-        # buffer 1.6x slower than the whole buffer, so a slice pays only when it is under half of it)
-        window = slice(lo, self.col + 1) if lo >= 0 and 2 * (longest + 1) <= self.size else slice(None)
-        for l in self.layers: l.n, l.col, l.window = n, self.col, window
-        return self.valid[:n, window][:, None, None, :]
-
     def advance(self): self.col = (self.col + 1) % self.size
+
+# %% ../nbs/44_agents.ipynb #679828be
+@patch
+def put(self:SlotCache, row:int, kv:list):
+    "Write one episode's cache (per layer (keys, values), each (heads, n, head_dim)) into `row`."
+    c = self.cols(kv[0][0].shape[1])
+    for l, (k, v) in zip(self.layers, kv): l.kbuf[row, :, c], l.vbuf[row, :, c] = k, v
+    self.valid[row] = False; self.valid[row, c] = True
+
+# %% ../nbs/44_agents.ipynb #5f6b33c2
+@patch
+def take(self:SlotCache, row:int, n:int) -> list:
+    "A copy of the last `n` keys and values of `row`: per layer (keys, values), each (1, heads, n, head_dim)."
+    c = self.cols(n)
+    return [(l.kbuf[row:row + 1, :, c], l.vbuf[row:row + 1, :, c]) for l in self.layers]
+
+# %% ../nbs/44_agents.ipynb #c45acf58
+@patch
+def grow(self:SlotCache, size:int, lens:list):
+    "Room for `size` columns; live rows (their lengths `lens`) keep their keys, re-laid before the new `col`."
+    kept = [self.take(i, n) for i, n in enumerate(lens)]
+    like = [(l.kbuf[:1], None) for l in self.layers]
+    self.__init__(like, self.slots, size)
+    for i, kv in enumerate(kept): self.put(i, [(k[0], v[0]) for k, v in kv])
+
+# %% ../nbs/44_agents.ipynb #9b1d8ce5
+@patch
+def step(self:SlotCache, n:int, longest:int) -> torch.Tensor:
+    "Ready a decoding step of rows `0..n-1` whose longest holds `longest` keys; their attention mask (n, 1, 1, window)."
+    self.valid[:n, self.col] = True
+    lo = self.col - longest
+    # the columns any row uses, when they are few and do not wrap (measured: attention reads a slice of the
+    # buffer 1.6x slower than the whole buffer, so a slice pays only when it is under half of it)
+    window = slice(lo, self.col + 1) if lo >= 0 and 2 * (longest + 1) <= self.size else slice(None)
+    for l in self.layers: l.n, l.col, l.window = n, self.col, window
+    return self.valid[:n, window][:, None, None, :]
 
 # %% ../nbs/44_agents.ipynb #523b3fc0
 @dataclass

@@ -359,7 +359,7 @@ def serve(envs:list[str], host:str|None=None, port:int|None=None, settings:Serve
     config = uvicorn.Config(app, log_level="warning", access_log=False, timeout_graceful_shutdown=2)
     uvicorn.Server(config).run(sockets=[sock])
 
-# %% ../nbs/30_server.ipynb #7ae79432
+# %% ../nbs/30_server.ipynb #e5d21f0e
 class EnvServer:
     "`agentgym-nb serve` in a background process; a context manager that knows its URL."
     def __init__(self, envs:list[str], host:str="127.0.0.1", port:int=0, session_ttl_s:float|None=None,
@@ -368,26 +368,6 @@ class EnvServer:
         self.extra = [*(["--session-ttl", str(session_ttl_s)] if session_ttl_s is not None else []),
                       *(["--max-sessions", str(max_sessions)] if max_sessions is not None else [])]
         self.proc, self.url, self.log = None, None, []
-
-    def start(self):
-        cmd = [sys.executable, "-m", "agentgym_nb.cli", "serve", *self.envs, "--host", self.host, "--port", str(self.port), *self.extra]
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
-        deadline = time.monotonic() + self.startup_timeout
-        while self.url is None:
-            if time.monotonic() > deadline or self.proc.poll() is not None:
-                self.stop(); raise RuntimeError(f"env server did not start: {' '.join(cmd)}\n" + "".join(self.log[-20:]))
-            if select.select([self.proc.stdout], [], [], 0.2)[0]:
-                line = self.proc.stdout.readline(); self.log.append(line)
-                m = re.search(r"serving .* at (http://\S+)", line)
-                if m: self.url = m.group(1)
-        threading.Thread(target=self._drain, daemon=True).start()
-        while True:  # the socket is bound; wait until the app answers
-            try:
-                if httpx.get(self.url + "/health", timeout=1).status_code == 200: return self
-            except httpx.HTTPError: pass
-            if time.monotonic() > deadline or self.proc.poll() is not None:
-                self.stop(); raise RuntimeError("env server never answered /health:\n" + "".join(self.log[-20:]))
-            time.sleep(0.05)
 
     def _drain(self):
         for line in self.proc.stdout: self.log.append(line); del self.log[:-200]
@@ -399,11 +379,35 @@ class EnvServer:
     @property
     def pid(self) -> int: return self.proc.pid
 
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-            try: self.proc.wait(10)
-            except subprocess.TimeoutExpired: os.killpg(self.proc.pid, signal.SIGKILL); self.proc.wait()
-
     def __enter__(self): return self.start()
     def __exit__(self, *exc): self.stop()
+
+# %% ../nbs/30_server.ipynb #6b9e4d4d
+@patch
+def start(self:EnvServer):
+    cmd = [sys.executable, "-m", "agentgym_nb.cli", "serve", *self.envs, "--host", self.host, "--port", str(self.port), *self.extra]
+    self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    deadline = time.monotonic() + self.startup_timeout
+    while self.url is None:
+        if time.monotonic() > deadline or self.proc.poll() is not None:
+            self.stop(); raise RuntimeError(f"env server did not start: {' '.join(cmd)}\n" + "".join(self.log[-20:]))
+        if select.select([self.proc.stdout], [], [], 0.2)[0]:
+            line = self.proc.stdout.readline(); self.log.append(line)
+            m = re.search(r"serving .* at (http://\S+)", line)
+            if m: self.url = m.group(1)
+    threading.Thread(target=self._drain, daemon=True).start()
+    while True:  # the socket is bound; wait until the app answers
+        try:
+            if httpx.get(self.url + "/health", timeout=1).status_code == 200: return self
+        except httpx.HTTPError: pass
+        if time.monotonic() > deadline or self.proc.poll() is not None:
+            self.stop(); raise RuntimeError("env server never answered /health:\n" + "".join(self.log[-20:]))
+        time.sleep(0.05)
+
+# %% ../nbs/30_server.ipynb #e9669def
+@patch
+def stop(self:EnvServer):
+    if self.proc and self.proc.poll() is None:
+        self.proc.send_signal(signal.SIGINT)
+        try: self.proc.wait(10)
+        except subprocess.TimeoutExpired: os.killpg(self.proc.pid, signal.SIGKILL); self.proc.wait()

@@ -642,7 +642,7 @@ def remember(transcript:list) -> CraftMemory:
     return CraftMemory(commands, goal, {k: v for k, v in inv.items() if v > 0}, sure, gave, no_get, failed)
 
 
-# %% ../../nbs/13_envs_textcraft.ipynb #deb73499
+# %% ../../nbs/13_envs_textcraft.ipynb #f579f747
 class TextPlanner:
     "The imitable expert's plan: from the listed commands and the inventory that the observations told."
     def __init__(self, mem:CraftMemory):
@@ -651,46 +651,55 @@ class TextPlanner:
         self.reach = self.leads_to()
         self.depth = self.depths()
 
-    def makers(self, name:str) -> list[Command]:
-        "The listed commands that make `name`, else, for a generic name, a special type of it."
-        exact = [c for c in self.mem.commands if c.result == name]
-        return exact or [c for c in self.mem.commands if kind_of(c.result, name)]
-
     def generic(self, name:str) -> bool: return not any(c.result == name for c in self.mem.commands)
-
-    def leads_to(self) -> dict:
-        "name -> every name its commands need, however far down."
-        needs = {n: {i for c in self.makers(n) for i, _ in c.ingredients} for n in self.names}
-        reach = {}
-        for n in self.names:
-            seen, todo = set(), list(needs[n])
-            while todo:
-                if (i := todo.pop()) not in seen: seen.add(i); todo += needs.get(i, ())
-            reach[n] = seen
-        return reach
 
     def straight(self, name:str) -> list[Command]:
         "The commands that make `name` without needing `name` again, however far down."
         return [c for c in self.makers(name) if not any(i == name or name in self.reach.get(i, ()) for i, _ in c.ingredients)]
 
-    def depths(self) -> dict:
-        "Each name's crafting depth by its straight commands: 0 for a name with none (got like a base item)."
-        @cache
-        def depth(n): return min([1 + max(depth(i) for i, _ in c.ingredients) for c in self.straight(n)], default=0)
-        return {n: depth(n) for n in self.names}
+# %% ../../nbs/13_envs_textcraft.ipynb #1c95320e
+@patch
+def makers(self:TextPlanner, name:str) -> list[Command]:
+    "The listed commands that make `name`, else, for a generic name, a special type of it."
+    exact = [c for c in self.mem.commands if c.result == name]
+    return exact or [c for c in self.mem.commands if kind_of(c.result, name)]
 
-    def held(self, name:str, n:int=1) -> str|None:
-        "The held item that stands for `name` with at least `n` of it (the name itself first), else None."
-        alias = self.mem.gave.get(name)
-        fits = [i for i, c in self.inv.items() if c >= n and (i in (name, alias) or self.generic(name) and kind_of(i, name))]
-        return min(fits, key=lambda i: (i != name, i != alias, i), default=None)
+# %% ../../nbs/13_envs_textcraft.ipynb #12638ac6
+@patch
+def leads_to(self:TextPlanner) -> dict:
+    "name -> every name its commands need, however far down."
+    needs = {n: {i for c in self.makers(n) for i, _ in c.ingredients} for n in self.names}
+    reach = {}
+    for n in self.names:
+        seen, todo = set(), list(needs[n])
+        while todo:
+            if (i := todo.pop()) not in seen: seen.add(i); todo += needs.get(i, ())
+        reach[n] = seen
+    return reach
 
-    def order(self, name:str) -> list[Command]:
-        "`name`'s straight commands, best first: least deep, then one whose result is held, then one whose ingredients are."
-        cs = self.straight(name)
-        return sorted(cs, key=lambda c: (1 + max(self.depth.get(i, 0) for i, _ in c.ingredients), not self.inv[c.result],
-                                         -sum(self.held(i, q) is not None for i, q in c.ingredients), cs.index(c)))
+# %% ../../nbs/13_envs_textcraft.ipynb #9bbe2e3c
+@patch
+def depths(self:TextPlanner) -> dict:
+    "Each name's crafting depth by its straight commands: 0 for a name with none (got like a base item)."
+    @cache
+    def depth(n): return min([1 + max(depth(i) for i, _ in c.ingredients) for c in self.straight(n)], default=0)
+    return {n: depth(n) for n in self.names}
 
+# %% ../../nbs/13_envs_textcraft.ipynb #24fea68a
+@patch
+def held(self:TextPlanner, name:str, n:int=1) -> str|None:
+    "The held item that stands for `name` with at least `n` of it (the name itself first), else None."
+    alias = self.mem.gave.get(name)
+    fits = [i for i, c in self.inv.items() if c >= n and (i in (name, alias) or self.generic(name) and kind_of(i, name))]
+    return min(fits, key=lambda i: (i != name, i != alias, i), default=None)
+
+# %% ../../nbs/13_envs_textcraft.ipynb #12ccc4f0
+@patch
+def order(self:TextPlanner, name:str) -> list[Command]:
+    "`name`'s straight commands, best first: least deep, then one whose result is held, then one whose ingredients are."
+    cs = self.straight(name)
+    return sorted(cs, key=lambda c: (1 + max(self.depth.get(i, 0) for i, _ in c.ingredients), not self.inv[c.result],
+                                     -sum(self.held(i, q) is not None for i, q in c.ingredients), cs.index(c)))
 
 # %% ../../nbs/13_envs_textcraft.ipynb #2d34dd33
 def _makes(c:Command) -> str:
