@@ -295,7 +295,7 @@ def traj_data(game:AlfGame) -> dict:
 # %% ../../nbs/16_envs_alfworld.ipynb #a13c5840
 _SPARE = []  # closed engines' wrapped PddlEnvs, reused by new engines
 
-# %% ../../nbs/16_envs_alfworld.ipynb #57c75157
+# %% ../../nbs/16_envs_alfworld.ipynb #08048bbc
 class AlfredEngine:
     "One ALFWorld game in TextWorld's PDDL env with ALFWorld's demangler and infos wrappers."
     def __init__(self):
@@ -318,15 +318,21 @@ class AlfredEngine:
     def names(self) -> dict:
         "PDDL id -> the name the game uses (`cabinet 3`)."
         return {k: info.name for k, info in self.env.unwrapped._entity_infos.items()}
-    def plan(self) -> list[str]:
-        "ALFWorld's planner expert: Fast Downward's plan from the current state ([] when none or already won)."
-        pddl = self.env.unwrapped
-        with ENGINE_LOCK: return list(pddl._pddl_state.replan(pddl._entity_infos))
-    def close(self):
-        "Give the PddlEnv (and its copy of Fast Downward's library) to the next engine of this process."
-        with ENGINE_LOCK:
-            if self.env is not None and len(_SPARE) < 256: _SPARE.append(self.env)
-            self.env = None
+
+# %% ../../nbs/16_envs_alfworld.ipynb #e035180d
+@patch
+def plan(self:AlfredEngine) -> list[str]:
+    "ALFWorld's planner expert: Fast Downward's plan from the current state ([] when none or already won)."
+    pddl = self.env.unwrapped
+    with ENGINE_LOCK: return list(pddl._pddl_state.replan(pddl._entity_infos))
+
+# %% ../../nbs/16_envs_alfworld.ipynb #1f33ac51
+@patch
+def close(self:AlfredEngine):
+    "Give the PddlEnv (and its copy of Fast Downward's library) to the next engine of this process."
+    with ENGINE_LOCK:
+        if self.env is not None and len(_SPARE) < 256: _SPARE.append(self.env)
+        self.env = None
 
 # %% ../../nbs/16_envs_alfworld.ipynb #b18b0c9c
 _NEED = {"pick_clean_then_place_in_recep": ("isclean", "sinkbasin", "clean"),

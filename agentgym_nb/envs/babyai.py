@@ -225,7 +225,7 @@ Action:
 PRIMITIVES = {"turn left": LEFT, "turn right": RIGHT, "move forward": FORWARD, "pick up": PICKUP, "drop": DROP, "toggle": TOGGLE}
 CHECK = "check available actions"
 
-# %% ../../nbs/12_envs_babyai.ipynb #bf1032fe
+# %% ../../nbs/12_envs_babyai.ipynb #774c2c8f
 @register
 class BabyAIEnv(TextEnv):
     "The BabyAI levels of minigrid, told in words: follow the mission from the agent's 7x7 view."
@@ -248,18 +248,20 @@ class BabyAIEnv(TextEnv):
         super().__init__(render_mode)
         self._levels = {}  # env id -> minigrid env, made once per level and reset per item
 
-    def _reset(self, item:int) -> str:
-        env_id, self.seed = level_of(item, self.levels)
-        if env_id not in self._levels: self._levels[env_id] = make_level(env_id)
-        self.level = self._levels[env_id]
-        obs, _ = self.level.reset(seed=self.seed)
-        self.image, self.mission, self._menu = obs["image"], self.level.mission, None
-        self._bot, self._taken, self._advice, self._unload = None, [], None, False  # the oracle's state, made on first use
-        return f"Your goal: {self.mission}\n{self._observe()}"
-
     def _observe(self) -> str:
         "What the agent sees and carries, and the actions it can take."
         return f"{describe(self.image, self.level.carrying)}\nAvailable actions: {json.dumps(self.available_actions())}"
+
+# %% ../../nbs/12_envs_babyai.ipynb #5c7907c5
+@patch
+def _reset(self:BabyAIEnv, item:int) -> str:
+    env_id, self.seed = level_of(item, self.levels)
+    if env_id not in self._levels: self._levels[env_id] = make_level(env_id)
+    self.level = self._levels[env_id]
+    obs, _ = self.level.reset(seed=self.seed)
+    self.image, self.mission, self._menu = obs["image"], self.level.mission, None
+    self._bot, self._taken, self._advice, self._unload = None, [], None, False  # the oracle's state, made on first use
+    return f"Your goal: {self.mission}\n{self._observe()}"
 
 # %% ../../nbs/12_envs_babyai.ipynb #6ca26f17
 @patch

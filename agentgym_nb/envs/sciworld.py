@@ -43,27 +43,10 @@ def jvm_rss_mib(sim:ScienceWorldEnv) -> float:
 # %% ../../nbs/14_envs_sciworld.ipynb #6fcd9ccd
 POOL_SIZE = int(os.environ.get("AGENTGYM_SCIWORLD_SIMULATORS", 8))  # most simulators (JVMs) one process runs
 
-# %% ../../nbs/14_envs_sciworld.ipynb #7503aadf
+# %% ../../nbs/14_envs_sciworld.ipynb #393e1052
 class SimulatorPool:
     "At most `size` ScienceWorld simulators; envs take one, use it from one thread at a time, and give it back."
     def __init__(self, size:int=POOL_SIZE): self.size, self.idle, self.started, self.cond = size, [], 0, threading.Condition()
-
-    def acquire(self, timeout:float=60.0, # seconds to wait for a simulator when all are in use
-               ) -> ScienceWorldEnv:
-        "An idle simulator, a newly started one while fewer than `size` exist, or one given back within `timeout` s."
-        deadline = time.monotonic() + timeout
-        with self.cond:
-            while not self.idle and self.started >= self.size:
-                gc.collect()  # envs nobody holds give their simulators back
-                if self.idle: break
-                if not self.cond.wait(max(0.0, min(1.0, deadline - time.monotonic()))) and time.monotonic() > deadline:
-                    raise RuntimeError(f"all {self.size} ScienceWorld simulators are in use: close() an env to free one")
-            if self.idle: return self.idle.pop()
-            self.started += 1
-        try: return start_simulator()
-        except BaseException:
-            with self.cond: self.started -= 1; self.cond.notify()
-            raise
 
     def release(self, sim:ScienceWorldEnv):
         "Give `sim` back for the next env."
@@ -77,6 +60,25 @@ class SimulatorPool:
         except Exception: pass
         sim._gateway._gateway_client.is_connected = False  # py4j's object finalizers must not call the dead JVM
         sim.close = lambda: None  # nor may the simulator's `__del__`
+
+# %% ../../nbs/14_envs_sciworld.ipynb #bff93c3d
+@patch
+def acquire(self:SimulatorPool, timeout:float=60.0, # seconds to wait for a simulator when all are in use
+           ) -> ScienceWorldEnv:
+    "An idle simulator, a newly started one while fewer than `size` exist, or one given back within `timeout` s."
+    deadline = time.monotonic() + timeout
+    with self.cond:
+        while not self.idle and self.started >= self.size:
+            gc.collect()  # envs nobody holds give their simulators back
+            if self.idle: break
+            if not self.cond.wait(max(0.0, min(1.0, deadline - time.monotonic()))) and time.monotonic() > deadline:
+                raise RuntimeError(f"all {self.size} ScienceWorld simulators are in use: close() an env to free one")
+        if self.idle: return self.idle.pop()
+        self.started += 1
+    try: return start_simulator()
+    except BaseException:
+        with self.cond: self.started -= 1; self.cond.notify()
+        raise
 
 # %% ../../nbs/14_envs_sciworld.ipynb #fc0bde05
 simulators = SimulatorPool()  # the process's pool, shared by every SciWorldEnv

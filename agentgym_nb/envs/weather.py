@@ -416,7 +416,7 @@ def home_cities() -> tuple[City, ...]:
     "Cities a user can be in: those that are the first geocoding result for their own name."
     return tuple(c for c in cities() if geocode(c.name)["results"][0]["latitude"] == c.latitude)
 
-# %% ../../nbs/19_envs_weather.ipynb #aa0feb84
+# %% ../../nbs/19_envs_weather.ipynb #d076fb70
 class Ctx:
     "One item's draw: the generator, the user's date and city; writes plan steps and subgoals."
     def __init__(self, rng:random.Random):
@@ -441,25 +441,29 @@ class Ctx:
         self.steps.append(Step(f"I need the latitude and longitude of {c.name}.", "get_latitude_longitude", {"name": c.name}))
         self.subgoals.append(lambda r, c=c: any(distance_km(x["latitude"], x["longitude"], c.latitude, c.longitude) <= SAME_PLACE_KM for x in r["results"]))
 
-    def fetch(self, c:City, what:str, start:date, end:date, thought:str) -> dict:
-        "Plan a series call for city `c` (the tool chosen by the dates) and return the series it gives."
-        when = "past" if end < self.today else "future" if start > self.today else "now"
-        assert when != "now" or start == end == self.today
-        tool = {"past": f"get_historical_{what}", "future": f"get_{what}_forecast", "now": f"get_current_{what}"}[when]
-        tool = {"get_historical_aqi": "get_historical_air_quality_index", "get_current_aqi": "get_current_air_quality_index"}.get(tool, tool)
-        args = {"latitude": c.latitude, "longitude": c.longitude}
-        args |= {"current_date": start.isoformat()} if when == "now" else {"start_date": start.isoformat(), "end_date": end.isoformat()}
-        self.steps.append(Step(thought, tool, args))
-        key, want = VARIABLES[what][0][0], {d.isoformat() for d in days(start, end)}
-        self.subgoals.append(lambda r, c=c: key in r["daily"] and want <= {t[:10] for t in r["daily"]["time"]}
-                             and distance_km(r["latitude"], r["longitude"], c.latitude, c.longitude) <= SAME_PLACE_KM)
-        return daily(c.latitude, c.longitude, start, end, what)["daily"]
+# %% ../../nbs/19_envs_weather.ipynb #b40840e2
+@patch
+def fetch(self:Ctx, c:City, what:str, start:date, end:date, thought:str) -> dict:
+    "Plan a series call for city `c` (the tool chosen by the dates) and return the series it gives."
+    when = "past" if end < self.today else "future" if start > self.today else "now"
+    assert when != "now" or start == end == self.today
+    tool = {"past": f"get_historical_{what}", "future": f"get_{what}_forecast", "now": f"get_current_{what}"}[when]
+    tool = {"get_historical_aqi": "get_historical_air_quality_index", "get_current_aqi": "get_current_air_quality_index"}.get(tool, tool)
+    args = {"latitude": c.latitude, "longitude": c.longitude}
+    args |= {"current_date": start.isoformat()} if when == "now" else {"start_date": start.isoformat(), "end_date": end.isoformat()}
+    self.steps.append(Step(thought, tool, args))
+    key, want = VARIABLES[what][0][0], {d.isoformat() for d in days(start, end)}
+    self.subgoals.append(lambda r, c=c: key in r["daily"] and want <= {t[:10] for t in r["daily"]["time"]}
+                         and distance_km(r["latitude"], r["longitude"], c.latitude, c.longitude) <= SAME_PLACE_KM)
+    return daily(c.latitude, c.longitude, start, end, what)["daily"]
 
-    def task(self, kind:str, goal:str, answer, thought:str, as_set:bool=False, **meta) -> ToolTask:
-        self.steps.append(Step(thought, "finish", {"answer": answer}))
-        self.subgoals.append(answer)
-        meta = {"today": self.today.isoformat(), "home": self.home.name, **meta}
-        return ToolTask(goal, answer, self.subgoals, self.steps, as_set, kind, meta)
+# %% ../../nbs/19_envs_weather.ipynb #8afe8921
+@patch
+def task(self:Ctx, kind:str, goal:str, answer, thought:str, as_set:bool=False, **meta) -> ToolTask:
+    self.steps.append(Step(thought, "finish", {"answer": answer}))
+    self.subgoals.append(answer)
+    meta = {"today": self.today.isoformat(), "home": self.home.name, **meta}
+    return ToolTask(goal, answer, self.subgoals, self.steps, as_set, kind, meta)
 
 # %% ../../nbs/19_envs_weather.ipynb #d7c44b8b
 def _mean(xs): return round(sum(xs) / len(xs), 4)

@@ -23,7 +23,7 @@ from .webarena_sites import SPLITS
 # %% ../../nbs/25_envs_webarena.ipynb #44af622d
 CHROMIUM = os.environ.get("AGENTGYM_CHROMIUM", "/usr/bin/chromium")
 
-# %% ../../nbs/25_envs_webarena.ipynb #aeb44810
+# %% ../../nbs/25_envs_webarena.ipynb #9020230d
 class BrowserThread:
     "One headless Chromium owned by one thread; `call(fn, *args)` runs `fn(browser, *args)` there."
     def __init__(self, executable:str=CHROMIUM, max_contexts:int=64):
@@ -32,37 +32,6 @@ class BrowserThread:
         self._q, self._thread, self._lock, self._ready = queue.Queue(), None, threading.Lock(), threading.Event()
         self._error = None
 
-    def _start(self):
-        with self._lock:
-            if self._thread is not None and self._thread.is_alive(): return
-            self._ready.clear(); self._error = None
-            self._thread = threading.Thread(target=self._run, name="agentgym-browser", daemon=True)
-            self._thread.start()
-        self._ready.wait(60)
-        if self._error: raise RuntimeError(f"Chromium did not start: {self._error}")
-
-    def _run(self):
-        from playwright.sync_api import sync_playwright
-        try:
-            pw = sync_playwright().start()
-            self.browser = pw.chromium.launch(executable_path=self.executable, headless=True, args=["--no-sandbox"])
-        except Exception as e: self._error = repr(e); self._ready.set(); return
-        self._ready.set()
-        while (job := self._q.get()) is not None:
-            fn, args, fut = job
-            if not fut.set_running_or_notify_cancel(): continue
-            try: fut.set_result(fn(self.browser, *args))
-            except BaseException as e: fut.set_exception(e)
-        try: self.browser.close(); pw.stop()
-        except Exception: pass
-
-    def call(self, fn, *args, timeout:float=120):
-        "Run `fn(browser, *args)` on the browser thread and return its result."
-        if threading.current_thread() is self._thread: return fn(self.browser, *args)
-        self._start()
-        fut = cf.Future(); self._q.put((fn, args, fut))
-        return fut.result(timeout)
-
     @property
     def alive(self) -> bool: return self._thread is not None and self._thread.is_alive()
 
@@ -70,10 +39,49 @@ class BrowserThread:
         "Queue `fn(browser, *args)` without waiting (safe from `__del__`, even on the browser thread itself)."
         if self.alive: self._q.put((fn, args, cf.Future()))
 
-    def stop(self):
-        "Close the browser and end its thread."
-        if self._thread is not None and self._thread.is_alive():
-            self._q.put(None); self._thread.join(30)
+# %% ../../nbs/25_envs_webarena.ipynb #1039ed9f
+@patch
+def _start(self:BrowserThread):
+    with self._lock:
+        if self._thread is not None and self._thread.is_alive(): return
+        self._ready.clear(); self._error = None
+        self._thread = threading.Thread(target=self._run, name="agentgym-browser", daemon=True)
+        self._thread.start()
+    self._ready.wait(60)
+    if self._error: raise RuntimeError(f"Chromium did not start: {self._error}")
+
+# %% ../../nbs/25_envs_webarena.ipynb #e16de1d1
+@patch
+def _run(self:BrowserThread):
+    from playwright.sync_api import sync_playwright
+    try:
+        pw = sync_playwright().start()
+        self.browser = pw.chromium.launch(executable_path=self.executable, headless=True, args=["--no-sandbox"])
+    except Exception as e: self._error = repr(e); self._ready.set(); return
+    self._ready.set()
+    while (job := self._q.get()) is not None:
+        fn, args, fut = job
+        if not fut.set_running_or_notify_cancel(): continue
+        try: fut.set_result(fn(self.browser, *args))
+        except BaseException as e: fut.set_exception(e)
+    try: self.browser.close(); pw.stop()
+    except Exception: pass
+
+# %% ../../nbs/25_envs_webarena.ipynb #68ebef76
+@patch
+def call(self:BrowserThread, fn, *args, timeout:float=120):
+    "Run `fn(browser, *args)` on the browser thread and return its result."
+    if threading.current_thread() is self._thread: return fn(self.browser, *args)
+    self._start()
+    fut = cf.Future(); self._q.put((fn, args, fut))
+    return fut.result(timeout)
+
+# %% ../../nbs/25_envs_webarena.ipynb #5d6da4de
+@patch
+def stop(self:BrowserThread):
+    "Close the browser and end its thread."
+    if self._thread is not None and self._thread.is_alive():
+        self._q.put(None); self._thread.join(30)
 
 # %% ../../nbs/25_envs_webarena.ipynb #96feb5f6
 _BROWSERS, _BROWSERS_LOCK, _NEXT = [], threading.Lock(), [0]
@@ -143,7 +151,7 @@ def key_comb(text:str) -> str:
     out = [KEYS.get(p.lower(), p if len(p) == 1 else p[:1].upper() + p[1:]) for p in parts]
     return "+".join(out)
 
-# %% ../../nbs/25_envs_webarena.ipynb #e81f1ef4
+# %% ../../nbs/25_envs_webarena.ipynb #d87f215a
 class Session:
     "One browser context: tabs, the tree of the current tab, and WebArena's actions. Used on the browser thread only."
     def __init__(self, browser, allowed:list[str], aliases:dict|None=None, cookies:list|None=None,
@@ -168,16 +176,19 @@ class Session:
     def _on_close(self, page):
         if page in self.pages: self.pages.remove(page)
         self._cdp.pop(page, None)
-    def cdp(self, page=None):
-        "The CDP session of `page` (the current tab), made once."
-        page = page or self.page
-        if page not in self._cdp: self._cdp[page] = self.ctx.new_cdp_session(page)
-        return self._cdp[page]
     @property
     def page(self): return self.pages[min(self.active, len(self.pages) - 1)]
     def close(self):
         try: self.ctx.close()
         except Exception: pass
+
+# %% ../../nbs/25_envs_webarena.ipynb #2a5bfca9
+@patch
+def cdp(self:Session, page=None):
+    "The CDP session of `page` (the current tab), made once."
+    page = page or self.page
+    if page not in self._cdp: self._cdp[page] = self.ctx.new_cdp_session(page)
+    return self._cdp[page]
 
 # %% ../../nbs/25_envs_webarena.ipynb #c1e1ca25
 @patch

@@ -301,7 +301,7 @@ def forum_posts(db, forum:str|None=None, sort:str="hot", q:str|None=None) -> lis
 SITE_DB = {"shopping": "shop", "shopping_admin": "shop", "reddit": "forum"}  # WebArena site key -> database
 COOKIE = "agentgym_world"
 
-# %% ../../nbs/24_webarena_sites.ipynb #735393ac
+# %% ../../nbs/24_webarena_sites.ipynb #8228aacd
 class LocalSites:
     "The shop, its admin panel and the forum on 127.0.0.1, with per-episode worlds."
     def __init__(self, seed:int=SEED, # seed of the generated data
@@ -311,25 +311,6 @@ class LocalSites:
         self.root, self.urls, self._servers, self._lock, self._n = Path(root), {}, [], threading.Lock(), 0
         self._build()
 
-    def _build(self):
-        p = self.root/"pristine"; p.mkdir(parents=True, exist_ok=True)
-        for name, fn in (("shop", build_shop), ("forum", build_forum)):
-            f = p/f"{name}.db"
-            if not f.exists():
-                tmp = p/f"{name}.tmp"; tmp.unlink(missing_ok=True)
-                with sqlite3.connect(tmp) as c: fn(c, self.seed)
-                c.close(); tmp.rename(f)
-        (self.root/"worlds").mkdir(exist_ok=True)
-        if not (self.root/"worlds"/"default").exists(): self.new_world("default")
-
-    def new_world(self, world_id:str|None=None) -> str:
-        "Copy the pristine databases into a new world; returns its id."
-        with self._lock:
-            if world_id is None: self._n += 1; world_id = f"w{self._n}"
-            d = self.root/"worlds"/world_id; d.mkdir()
-        for name in ("shop", "forum"): shutil.copyfile(self.root/"pristine"/f"{name}.db", d/f"{name}.db")
-        return world_id
-
     def drop_world(self, world_id:str):
         "Delete a world's databases."
         shutil.rmtree(self.root/"worlds"/world_id, ignore_errors=True)
@@ -338,10 +319,35 @@ class LocalSites:
         "The SQLite file that site `site` ('shopping', 'shopping_admin' or 'reddit') uses in a world."
         return self.root/"worlds"/world_id/f"{SITE_DB[site]}.db"
 
-    def connect(self, site:str, world_id:str="default") -> sqlite3.Connection:
-        "An open connection to a world's database (rows as `sqlite3.Row`)."
-        c = sqlite3.connect(self.db_path(site, world_id), timeout=10); c.row_factory = sqlite3.Row
-        return c
+# %% ../../nbs/24_webarena_sites.ipynb #a8f375e1
+@patch
+def _build(self:LocalSites):
+    p = self.root/"pristine"; p.mkdir(parents=True, exist_ok=True)
+    for name, fn in (("shop", build_shop), ("forum", build_forum)):
+        f = p/f"{name}.db"
+        if not f.exists():
+            tmp = p/f"{name}.tmp"; tmp.unlink(missing_ok=True)
+            with sqlite3.connect(tmp) as c: fn(c, self.seed)
+            c.close(); tmp.rename(f)
+    (self.root/"worlds").mkdir(exist_ok=True)
+    if not (self.root/"worlds"/"default").exists(): self.new_world("default")
+
+# %% ../../nbs/24_webarena_sites.ipynb #dd171fa0
+@patch
+def new_world(self:LocalSites, world_id:str|None=None) -> str:
+    "Copy the pristine databases into a new world; returns its id."
+    with self._lock:
+        if world_id is None: self._n += 1; world_id = f"w{self._n}"
+        d = self.root/"worlds"/world_id; d.mkdir()
+    for name in ("shop", "forum"): shutil.copyfile(self.root/"pristine"/f"{name}.db", d/f"{name}.db")
+    return world_id
+
+# %% ../../nbs/24_webarena_sites.ipynb #494cbea3
+@patch
+def connect(self:LocalSites, site:str, world_id:str="default") -> sqlite3.Connection:
+    "An open connection to a world's database (rows as `sqlite3.Row`)."
+    c = sqlite3.connect(self.db_path(site, world_id), timeout=10); c.row_factory = sqlite3.Row
+    return c
 
 # %% ../../nbs/24_webarena_sites.ipynb #70fd78d7
 def _world(request:Request) -> str:
