@@ -1991,6 +1991,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                                          'agentgym_nb/envs/webarena_sites.py'),
                                                  'agentgym_nb.envs.webarena_sites.admin_products': ( 'webarena_sites.html#admin_products',
                                                                                                      'agentgym_nb/envs/webarena_sites.py'),
+                                                 'agentgym_nb.envs.webarena_sites.admin_records': ( 'webarena_sites.html#admin_records',
+                                                                                                    'agentgym_nb/envs/webarena_sites.py'),
                                                  'agentgym_nb.envs.webarena_sites.admin_reports': ( 'webarena_sites.html#admin_reports',
                                                                                                     'agentgym_nb/envs/webarena_sites.py'),
                                                  'agentgym_nb.envs.webarena_sites.admin_root': ( 'webarena_sites.html#admin_root',

@@ -11,12 +11,12 @@ __all__ = ['SEED', 'TODAY', 'SHOP_USER', 'FORUM_USER', 'CATEGORIES', 'BRANDS', '
            'pager', 'site_app', 'shop_page', 'shop_list', 'shop_home', 'shop_category', 'shop_search_page',
            'shop_product', 'shop_cart_add', 'shop_review', 'cart_rows', 'shop_cart', 'shop_cart_remove',
            'shop_checkout', 'shop_place', 'shop_account', 'shop_orders', 'shop_order', 'shop_app', 'admin_page',
-           'admin_root', 'admin_dashboard', 'admin_orders', 'admin_order', 'admin_order_action', 'admin_customers',
-           'admin_customer', 'admin_products', 'admin_product', 'admin_product_save', 'admin_reports', 'admin_best',
-           'admin_sales', 'admin_app', 'forum_page', 'post_list', 'sort_links', 'forum_front', 'forum_forums',
-           'forum_forum', 'forum_subscribe', 'forum_post', 'forum_vote', 'forum_comment', 'forum_submit_any',
-           'forum_submit_form', 'forum_submit', 'forum_user', 'forum_search', 'forum_app', 'template', 'tasks',
-           'fill_urls', 'write_configs']
+           'admin_records', 'admin_root', 'admin_dashboard', 'admin_orders', 'admin_order', 'admin_order_action',
+           'admin_customers', 'admin_customer', 'admin_products', 'admin_product', 'admin_product_save',
+           'admin_reports', 'admin_best', 'admin_sales', 'admin_app', 'forum_page', 'post_list', 'sort_links',
+           'forum_front', 'forum_forums', 'forum_forum', 'forum_subscribe', 'forum_post', 'forum_vote', 'forum_comment',
+           'forum_submit_any', 'forum_submit_form', 'forum_submit', 'forum_user', 'forum_search', 'forum_app',
+           'template', 'tasks', 'fill_urls', 'write_configs']
 
 # %% ../../nbs/24_webarena_sites.ipynb #83604f5c
 import datetime as dt, functools, html, itertools, json, math, random, re, shutil, socket, sqlite3
@@ -612,6 +612,13 @@ def admin_page(request, title, body, search=None):
     "An admin page around `body`: the admin menu and, on list pages, a search box."
     return page(title, body, "One Stop Market Admin", ADMIN_NAV, search)
 
+# %% ../../nbs/24_webarena_sites.ipynb #32e783e5
+def admin_records(request, rows:list, heads:str, row, base:str, params:dict) -> str:
+    "A paged admin grid: the record count, a table with header cells `heads` and `row(r)` for this page's rows, the pager."
+    p, k = _page_no(request), PAGE_SIZE["admin"]
+    return (f"<p>{len(rows)} records found</p><table><tr>{heads}</tr>" + "".join(row(r) for r in rows[(p-1)*k:p*k]) +
+            "</table>" + pager(base, params, p, len(rows), k))
+
 # %% ../../nbs/24_webarena_sites.ipynb #a9efff43
 @admin_routes.get("/")
 def admin_root(): return RedirectResponse("/admin", status_code=302)
@@ -635,13 +642,11 @@ def admin_orders(request:Request, q:str="", status:str=""):
                  "(o.number LIKE ? OR lower(c.name) LIKE ?)"), [f"%{q.strip()}%", f"%{q.strip().lower()}%"]
     if status: sql += " AND o.status=?"; args.append(status)
     rows = db.execute(sql + " ORDER BY o.id DESC", args).fetchall()
-    p, k = _page_no(request), PAGE_SIZE["admin"]
     filt = " ".join(f'<a href="/admin/orders?{e(urlencode({"status": s}))}">{s}</a>' for s in ORDER_STATUSES)
-    body = (f"<p>Filter by status: {filt}</p><p>{len(rows)} records found</p><table><tr><th>ID</th><th>Purchase Date</th>"
-            "<th>Bill-to Name</th><th>Grand Total</th><th>Status</th></tr>" +
-            "".join(f'<tr><td><a href="/admin/orders/{r["id"]}">{r["number"]}</a></td><td>{r["created"]}</td>'
-                    f'<td>{e(r["name"])}</td><td>{money(r["total"])}</td><td>{r["status"]}</td></tr>' for r in rows[(p-1)*k:p*k]) +
-            "</table>" + pager("/admin/orders", {"q": q, "status": status}, p, len(rows), k))
+    body = f"<p>Filter by status: {filt}</p>" + admin_records(
+        request, rows, "<th>ID</th><th>Purchase Date</th><th>Bill-to Name</th><th>Grand Total</th><th>Status</th>",
+        lambda r: f'<tr><td><a href="/admin/orders/{r["id"]}">{r["number"]}</a></td><td>{r["created"]}</td>'
+                  f'<td>{e(r["name"])}</td><td>{money(r["total"])}</td><td>{r["status"]}</td></tr>', "/admin/orders", {"q": q, "status": status})
     return admin_page(request, "Orders", body, ("/admin/orders", "Search orders by number or customer", q))
 
 # %% ../../nbs/24_webarena_sites.ipynb #47c67889
@@ -677,11 +682,9 @@ def admin_customers(request:Request, q:str=""):
     db = _db(request.app.state.sites, "shopping_admin", request)
     rows = db.execute("SELECT * FROM customers WHERE lower(name) LIKE ? OR lower(email) LIKE ? ORDER BY id",
                       (f"%{q.strip().lower()}%",) * 2).fetchall()
-    p, k = _page_no(request), PAGE_SIZE["admin"]
-    body = (f"<p>{len(rows)} records found</p><table><tr><th>ID</th><th>Name</th><th>Email</th><th>State</th></tr>" +
-            "".join(f'<tr><td>{r["id"]}</td><td><a href="/admin/customers/{r["id"]}">{e(r["name"])}</a></td>'
-                    f'<td>{e(r["email"])}</td><td>{r["state"]}</td></tr>' for r in rows[(p-1)*k:p*k]) +
-            "</table>" + pager("/admin/customers", {"q": q}, p, len(rows), k))
+    body = admin_records(request, rows, "<th>ID</th><th>Name</th><th>Email</th><th>State</th>",
+                         lambda r: f'<tr><td>{r["id"]}</td><td><a href="/admin/customers/{r["id"]}">{e(r["name"])}</a></td>'
+                                   f'<td>{e(r["email"])}</td><td>{r["state"]}</td></tr>', "/admin/customers", {"q": q})
     return admin_page(request, "Customers", body, ("/admin/customers", "Search customers by name or email", q))
 
 # %% ../../nbs/24_webarena_sites.ipynb #0801c474
@@ -705,12 +708,10 @@ def admin_products(request:Request, q:str=""):
     words = q.lower().split() or [""]
     rows = db.execute("SELECT * FROM products WHERE " + " AND ".join("(lower(name) LIKE ? OR lower(sku) LIKE ?)" for _ in words)
                       + " ORDER BY id", [f"%{w}%" for w in words for _ in (0, 1)]).fetchall()
-    p, k = _page_no(request), PAGE_SIZE["admin"]
-    body = (f"<p>{len(rows)} records found</p><table><tr><th>ID</th><th>Name</th><th>SKU</th><th>Price</th><th>Quantity</th>"
-            "<th>Status</th></tr>" +
-            "".join(f'<tr><td>{r["id"]}</td><td><a href="/admin/products/{r["id"]}">{e(r["name"])}</a></td><td>{r["sku"]}</td>'
-                    f'<td>{money(r["price"])}</td><td>{r["stock"]}</td><td>{"Enabled" if r["enabled"] else "Disabled"}</td></tr>'
-                    for r in rows[(p-1)*k:p*k]) + "</table>" + pager("/admin/products", {"q": q}, p, len(rows), k))
+    body = admin_records(request, rows, "<th>ID</th><th>Name</th><th>SKU</th><th>Price</th><th>Quantity</th><th>Status</th>",
+                         lambda r: f'<tr><td>{r["id"]}</td><td><a href="/admin/products/{r["id"]}">{e(r["name"])}</a></td><td>{r["sku"]}</td>'
+                                   f'<td>{money(r["price"])}</td><td>{r["stock"]}</td><td>{"Enabled" if r["enabled"] else "Disabled"}</td></tr>',
+                         "/admin/products", {"q": q})
     return admin_page(request, "Products", body, ("/admin/products", "Search products by name or SKU", q))
 
 # %% ../../nbs/24_webarena_sites.ipynb #4b48057c
