@@ -349,7 +349,7 @@ class GameFacts:
         self.held = F["holds"][0][1] if F.get("holds") else None
         self.in_r, self.loc = dict(F.get("inreceptacle", [])), dict(F.get("receptacleatlocation", []))
         self.rtype, self.otype, self.can = dict(F.get("receptacletype", [])), dict(F.get("objecttype", [])), set(F.get("cancontain", []))
-        self.opened, self.openable = {a[0] for a in F.get("opened", [])}, {a[0] for a in F.get("openable", [])}
+        self.opened, self.openable = self.flag("opened"), self.flag("openable")
     def flag(self, p:str) -> set: return {a[0] for a in self.F.get(p, [])}
     def objects(self, t:str) -> list: return sorted(o for o, ot in self.otype.items() if ot == t.lower() + "type")
     def receps(self, t:str) -> list: return sorted(r for r, rt in self.rtype.items() if rt == t.lower() + "type")
