@@ -8,7 +8,7 @@ __all__ = []
 
 # %% ../nbs/99_init.ipynb #da2104a1
 from .config import load_settings, Settings, Preset
-from .core import TextEnv, Wire, make, list_envs, env_class, register, register_lazy, gym_id
+from .core import TextEnv, make, list_envs, env_class, register, register_lazy, gym_id
 from .react import parse_react, format_react, InvalidAction
 from .trajectory import Trajectory, RecordTrajectory, read_jsonl, write_jsonl, load_folder
 

@@ -80,11 +80,12 @@ async def _worker(c, sid, w, episodes, offset, start, stop, lat):
 async def _load(srv, env, episodes, sessions, seconds):
     from urllib.parse import urlparse
     from agentgym_nb.core import env_class
-    u, cls = urlparse(srv.url), env_class(env)
+    from agentgym_nb.wire import wire_of
+    u, cls, w = urlparse(srv.url), env_class(env), wire_of(env)
     n = min(sessions, cls.max_sessions or sessions)  # an env with one simulator per session caps them
-    conns = await asyncio.gather(*[_open(u.hostname, u.port, cls.wire) for _ in range(n)])  # before the clock starts
+    conns = await asyncio.gather(*[_open(u.hostname, u.port, w) for _ in range(n)])  # before the clock starts
     start, stop, lat = asyncio.Event(), asyncio.Event(), []
-    tasks = [asyncio.create_task(_worker(c, sid, cls.wire, episodes, k, start, stop, lat)) for k, (c, sid) in enumerate(conns)]
+    tasks = [asyncio.create_task(_worker(c, sid, w, episodes, k, start, stop, lat)) for k, (c, sid) in enumerate(conns)]
     proc = psutil.Process(srv.pid)
     cpu0, mine0, t0 = sum(proc.cpu_times()[:2]), time.process_time(), time.perf_counter()
     start.set(); await asyncio.sleep(seconds); stop.set()

@@ -19,6 +19,7 @@ import pytest
 
 import agentgym_nb
 from agentgym_nb.core import env_class
+from agentgym_nb.wire import wire_of
 
 ENVS = agentgym_nb.list_envs()
 JSON = {"content-type": "application/json"}
@@ -68,7 +69,7 @@ def junk_actions(rng, n=16):
 
 @pytest.mark.parametrize("name", ENVS)
 def test_hostile_requests_never_5xx(name, server):
-    w = env_class(name).wire
+    w = wire_of(name)
     url = server.url_for(name)
     rng = random.Random(name)
     with httpx.Client(timeout=60) as http:
@@ -110,13 +111,14 @@ def test_hostile_requests_never_5xx(name, server):
 
 SLOW_SERVER = textwrap.dedent('''
     import sys, time
-    from agentgym_nb.core import TextEnv, Wire, register
+    from agentgym_nb.core import TextEnv, register
     from agentgym_nb.server import serve
+    from agentgym_nb.wire import Wire, register_wire
 
     @register
     class SlowEnv(TextEnv):
         "A hostile env: `sleep` blocks 2 s in C, `spin` burns 2 s of Python holding the GIL in slices."
-        name, title, wire, splits = "slow", "Slow", Wire(prefix="/slow"), {"train": range(1), "test": range(1, 2)}
+        name, title, splits = "slow", "Slow", {"train": range(1), "test": range(1, 2)}
         def _reset(self, item): return "ready"
         def _step(self, act):
             t = time.monotonic()
@@ -124,6 +126,7 @@ SLOW_SERVER = textwrap.dedent('''
             while act == "spin" and time.monotonic() - t < 2.0: sum(range(1000))
             return "done", 0.0, False
 
+    register_wire("slow", Wire(prefix="/slow"))
     serve(["slow"], "127.0.0.1", 0)
 ''')
 

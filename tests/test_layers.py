@@ -15,7 +15,7 @@ PKG = Path(__file__).resolve().parent.parent/"agentgym_nb"
 LAYERS = [  # lowest first: a module may import its own layer and those before it, never a later one
     ("core", {"config", "react", "core", "trajectory"}),  # the contract, its settings and its data format
     ("envs", {"envs", "envs.*"}),  # every env (WebArena's simulated sites included); they know only core
-    ("serving", {"server", "client"}),  # envs over HTTP
+    ("serving", {"wire", "server", "client"}),  # envs over HTTP: the dialects, the server, the client
     ("learning", {"expert", "data", "models", "agents", "openai_agent", "bc"}),  # expert data, models, the policies, BC
     ("rollout", {"rollout", "evaluate"}),  # policies playing envs, and scoring them
     ("evolution", {"evol", "ablations"}),

@@ -13,6 +13,7 @@ import pytest
 
 import agentgym_nb
 from agentgym_nb.core import env_class
+from agentgym_nb.wire import wire_of
 from agentgym_nb.server import EnvServer
 
 ENVS = agentgym_nb.list_envs()
@@ -23,7 +24,7 @@ def base(server, name):
 
 
 def open_session(http, server, name, item=None):
-    w = env_class(name).wire
+    w = wire_of(name)
     r = http.post(base(server, name) + "/create")
     assert r.status_code == 200, r.text
     sid = r.json() if w.create == "int" else r.json()[w.key]
@@ -48,7 +49,7 @@ def random_json(rng, depth=0):
 @pytest.mark.parametrize("name", ENVS)
 def test_fuzz_never_500_and_other_sessions_survive(name, server):
     rng = random.Random(0)
-    w = env_class(name).wire
+    w = wire_of(name)
     with httpx.Client(timeout=30) as http:
         victim = open_session(http, server, name)
         before = http.get(base(server, name) + "/observation", params={w.key: victim}).json()
@@ -84,7 +85,7 @@ def test_fuzz_never_500_and_other_sessions_survive(name, server):
 
 @pytest.mark.parametrize("name", ENVS)
 def test_closed_and_unknown_sessions_are_404(name, server):
-    w = env_class(name).wire
+    w = wire_of(name)
     with httpx.Client(timeout=30) as http:
         sid = open_session(http, server, name)
         assert http.post(base(server, name) + "/close", json={w.key: sid}).status_code == 200
@@ -96,7 +97,7 @@ def test_closed_and_unknown_sessions_are_404(name, server):
 
 @pytest.mark.parametrize("name", ENVS)
 def test_concurrent_close_and_step_on_one_session(name, server):
-    w = env_class(name).wire
+    w = wire_of(name)
     with httpx.Client(timeout=30) as http:
         other = open_session(http, server, name)
         other_obs = http.get(base(server, name) + "/observation", params={w.key: other}).json()
@@ -142,7 +143,7 @@ def test_many_sessions_concurrently(server):
 
 def test_session_cap_is_429_and_idle_sessions_are_evicted():
     name = ENVS[0]
-    w = env_class(name).wire
+    w = wire_of(name)
     with EnvServer([name], max_sessions=3, session_ttl_s=1.0) as srv, httpx.Client(timeout=30) as http:
         url = srv.url_for(name)
         ids = [http.post(url + "/create").json() for _ in range(3)]

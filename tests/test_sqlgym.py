@@ -12,6 +12,7 @@ import pytest
 
 import agentgym_nb  # noqa: F401  (names the envs; each loads on first use)
 from agentgym_nb.core import env_class, make
+from agentgym_nb.wire import wire_of
 from agentgym_nb.envs import sql as sg
 
 
@@ -103,7 +104,7 @@ HOSTILE = ["DELETE FROM {t}", "DROP TABLE {t}", "UPDATE {t} SET rowid = rowid + 
 def test_hostile_sql_over_http_changes_nothing(server, tmp_path):
     """Writes, ATTACH, PRAGMA changes, slow and huge queries: each is the database's error as an observation, reward 0,
     the database file unchanged and no file created; other sessions keep working meanwhile."""
-    w, base = env_class("sqlgym").wire, server.url_for("sqlgym")
+    w, base = wire_of("sqlgym"), server.url_for("sqlgym")
     item = env_class("sqlgym").splits["test"][0]
     q = sg.question(item)
     table = sg.tables_of(q.sql)[0]
@@ -124,7 +125,7 @@ def test_hostile_sql_over_http_changes_nothing(server, tmp_path):
 
 
 def test_slow_query_does_not_block_other_sessions(server):
-    w, base = env_class("sqlgym").wire, server.url_for("sqlgym")
+    w, base = wire_of("sqlgym"), server.url_for("sqlgym")
     item = env_class("sqlgym").splits["test"][3]
     slow = "Action: ```sql\nWITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT MAX(x) FROM c\n```"
     with httpx.Client(timeout=60) as http:

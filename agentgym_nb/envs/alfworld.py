@@ -18,7 +18,7 @@ from dataclasses import dataclass, asdict, field
 from functools import cache, lru_cache
 from pathlib import Path
 from fastcore.basics import patch
-from ..core import TextEnv, Wire, register, env_dir
+from ..core import TextEnv, register, env_dir
 from ..react import InvalidAction, format_react
 
 # %% ../../nbs/16_envs_alfworld.ipynb #410cc48d
@@ -657,7 +657,6 @@ class AlfWorldEnv(TextEnv):
                    '"use desklamp 1", "examine mug 1", "look", "inventory"')
     splits = _item_splits(ORIGINAL)
     max_turns = 50
-    wire = Wire(prefix="/alfworld", key="id", item_field="game")
     blocking = True  # a reset loads a game (~0.3 s); the expert may plan
     max_sessions = 64  # each session holds its own Fast Downward library
 
@@ -698,28 +697,6 @@ def _reset(self:AlfWorldEnv, item:int) -> str:
 def available_actions(self:AlfWorldEnv) -> list[str]|None:
     "The engine's admissible commands now (None before the first reset)."
     return None if self.engine is None or self.engine.state is None else list(self.engine.state["admissible_commands"])
-
-# %% ../../nbs/16_envs_alfworld.ipynb #9bdbb862
-@patch
-def http_fields(self:AlfWorldEnv) -> dict:
-    "The fields AgentGym's ALFWorld server adds to its answers: available actions and the task type."
-    if self.item is None: return {}
-    return {"available_actions": self.available_actions(), "task_type": self.game}
-
-# %% ../../nbs/16_envs_alfworld.ipynb #ffcd0e08
-_ACTIONS_LINE = "\nAVAILABLE ACTIONS: "
-
-# %% ../../nbs/16_envs_alfworld.ipynb #062b71cc
-@patch
-def split_reset(self:AlfWorldEnv, obs:str) -> str:
-    "The /reset answer's observation: the room and task, without the `AVAILABLE ACTIONS:` line."
-    return obs.rsplit(_ACTIONS_LINE, 1)[0]
-
-# %% ../../nbs/16_envs_alfworld.ipynb #33ca660e
-@patch(cls_method=True)
-def join_reset(cls:AlfWorldEnv, answer:dict) -> str:
-    "AgentGym's client: the observation, then `AVAILABLE ACTIONS: ` and the `available_actions` joined by commas."
-    return answer["observation"] + _ACTIONS_LINE + ",".join(answer["available_actions"])
 
 # %% ../../nbs/16_envs_alfworld.ipynb #b215a94b
 _NAME = r"[a-z]+ \d+"

@@ -23,7 +23,7 @@ import minigrid.envs.babyai.core.roomgrid_level as _roomgrid_level
 from minigrid.core.constants import IDX_TO_COLOR, IDX_TO_OBJECT
 from minigrid.utils.baby_ai_bot import BabyAIBot
 from fastcore.basics import patch
-from ..core import TextEnv, Wire, register, register_variant
+from ..core import TextEnv, register, register_variant
 from ..react import InvalidAction, format_react, parse_react
 
 # %% ../../nbs/12_envs_babyai.ipynb #921f5701
@@ -237,7 +237,6 @@ class BabyAIEnv(TextEnv):
     splits = level_splits(LEVELS)  # derived from `levels`, per class (see `__init_subclass__`)
     max_turns = 400  # the oracle's primitive steps on its longest test episodes fit (see the oracle below)
     max_obs_length = 4096
-    wire = Wire(prefix="/babyai", key="id", item_field="data_idx")
 
     def __init_subclass__(cls, **kwargs):
         "A subclass that sets its own `levels` (a variant) gets the splits of those levels."

@@ -13,7 +13,7 @@ from collections import deque
 from typing import NamedTuple
 import numpy as np
 from fastcore.basics import patch
-from ..core import TextEnv, Wire, register, register_variant
+from ..core import TextEnv, register, register_variant
 from ..react import InvalidAction, format_react
 
 # %% ../../nbs/10_envs_maze.ipynb #3beed8d4
@@ -139,7 +139,6 @@ class MazeEnv(TextEnv):
     action_hint = 'one of "move up", "move down", "move left", "move right"'
     splits = {"train": range(0, 10_000), "test": range(10_000, 11_000)}
     max_turns = 40  # the longest shortest path is MAX_DIST = 24
-    wire = Wire(prefix="/maze", key="id", item_field="game")
     rooms = ROOMS  # rooms per side: the difficulty knob of variants
 
     def _reset(self, item:int) -> str:

@@ -15,7 +15,7 @@ from py4j.protocol import Py4JJavaError, Py4JNetworkError
 import scienceworld
 from scienceworld import ScienceWorldEnv
 from scienceworld.constants import ID2TASK
-from ..core import TextEnv, Wire, register, env_dir
+from ..core import TextEnv, register, env_dir
 from ..react import InvalidAction, format_react
 
 # %% ../../nbs/14_envs_sciworld.ipynb #7ee31133
@@ -163,8 +163,6 @@ class ActionHint:
 class SciWorldEnv(TextEnv):
     "ScienceWorld's 30 science tasks in a simulated house, driven by text commands and scored 0-100 by the simulator."
     name, title, version = "sciworld", "SciWorld", "0"
-    wire = Wire(prefix="/sciworld", key="id", item_field="data_idx",
-                extras=("action_hint", "goals", "task_description", "object_tree", "state"))
     splits = SPLITS_OF
     max_turns = MAX_TURNS
     max_obs_length = 16_384
@@ -263,13 +261,6 @@ def _send(self:SciWorldEnv, action:str) -> tuple[str, int, bool]:
     self.history.append(action)
     return obs, int(round(100 * self.sim.server.getScore())), bool(self.sim.server.getCompleted())
 
-# %% ../../nbs/14_envs_sciworld.ipynb #57848947
-@patch
-def http_fields(self:SciWorldEnv) -> dict:
-    "Fields AgentGym's SciWorld server put in its answers: task name, variation, task description, 0-100 score."
-    if self.task is None: return {}
-    return {"task_name": self.task, "var_num": self.var, "task_description": self.task_desc, "score": self.s100}
-
 # %% ../../nbs/14_envs_sciworld.ipynb #95b6f330
 @patch
 def available_actions(self:SciWorldEnv) -> list[str]:
@@ -319,18 +310,6 @@ def detail(self:SciWorldEnv) -> dict:
     if self.task is None: return d
     return {**d, "task_id": self.task_id, "task_name": self.task, "var_num": self.var, "split": self.split,
             "task_description": self.task_desc, "score_100": self.s100, "commands": len(self.history)}
-
-# %% ../../nbs/14_envs_sciworld.ipynb #800f984c
-@patch
-def split_reset(self:SciWorldEnv, obs:str) -> str:
-    "The /reset answer's observation: the look around, without the task description before it."
-    return obs.removeprefix(self.task_desc + "\n")
-
-# %% ../../nbs/14_envs_sciworld.ipynb #93245ea6
-@patch(cls_method=True)
-def join_reset(cls:SciWorldEnv, answer:dict) -> str:
-    "AgentGym's client: the `task_description`, a newline, the observation."
-    return answer["task_description"] + "\n" + answer["observation"]
 
 # %% ../../nbs/14_envs_sciworld.ipynb #65107c1c
 _GOLD: dict = {}  # (task, variation) -> gold path, cached for the process

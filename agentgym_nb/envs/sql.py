@@ -27,7 +27,7 @@ import sqlglot
 from sqlglot import exp
 from fastcore.basics import patch
 from ..react import InvalidAction, format_react
-from ..core import TextEnv, Wire, register, env_dir
+from ..core import TextEnv, register, env_dir
 
 # %% ../../nbs/17_envs_sql.ipynb #e6dba279
 SQL_SEED = 20240523  # seeds the databases and the questions
@@ -1017,7 +1017,6 @@ def parse_sql(action:str) -> str:
 class SqlGymEnv(TextEnv):
     "AgentGym's SQLGym on BIRD-style questions: answer a question about a SQLite database with one SQL query."
     name, title, version = "sqlgym", "SQLGym", "0"
-    wire = Wire(prefix="/sqlgym", key="env_idx", item_field="item_id", create="int", obs_field="state")
     splits = question_splits()
     max_turns = 5  # one statement ends the episode; the rest is room for invalid turns
     blocking = True  # a query may run up to TIME_LIMIT_S: the server runs steps in a worker thread

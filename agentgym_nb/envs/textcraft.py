@@ -21,7 +21,7 @@ from functools import cache
 from itertools import product
 from fastcore.basics import patch
 from ..react import InvalidAction, format_react
-from ..core import TextEnv, Wire, register, register_variant, env_class, env_dir
+from ..core import TextEnv, register, register_variant, env_class, env_dir
 
 # %% ../../nbs/13_envs_textcraft.ipynb #409828bb
 DATA_VERSION = "1.20.3"  # Minecraft Java version of the recipes
@@ -376,8 +376,6 @@ your next action"""
 class TextCraftEnv(TextEnv):
     "AgentGym's TextCraft: craft the goal item from base items with the listed Minecraft crafting commands."
     name, title, version = "textcraft", "TextCraft", "0"
-    wire = Wire(prefix="/textcraft", key="id", item_field="data_idx", extras=("commands", "goal"),
-                create_fields=("commands", "goal"))
     max_depth = MAX_DEPTH  # deepest goal of the items: the difficulty knob of variants
     splits = item_splits(MAX_DEPTH)
     max_turns = 40  # AgentGym's own evaluation allows 20 rounds; ours leaves room to recover from mistakes
@@ -408,7 +406,6 @@ class TextCraftEnv(TextEnv):
         "The goal item's id, e.g. 'minecraft:crafting_table' (GET /textcraft/goal)."
         return f"minecraft:{self.task.goal}" if self.task else ""
 
-    def http_fields(self) -> dict: return {"observation": self.observation}
 
 # %% ../../nbs/13_envs_textcraft.ipynb #e0ded4b8
 def custom_task(commands:str|None, goal:str|None) -> Task:

@@ -6,14 +6,14 @@
 __all__ = ['TOOL_PROMPT_HEAD', 'TOOL_PROMPT_FORMAT', 'MAX_INPUT_DEPTH', 'TOOL_ACTION_HINT', 'BASE_TOOLS', 'type_name', 'Arg',
            'ToolSpec', 'tool', 'describe_tool', 'tool_instruction', 'value_depth', 'parse_call', 'call_text',
            'signature', 'coerce_arg', 'check_args', 'normalise', 'same_answer', 'meets', 'progress_rate', 'Step',
-           'ToolTask', 'Call', 'tool_wire', 'ToolEnv', 'ToolError', 'plan_example', 'PlanExample']
+           'ToolTask', 'Call', 'ToolEnv', 'ToolError', 'plan_example', 'PlanExample']
 
 # %% ../../nbs/18_envs_tool.ipynb #1c2f0df6
 import ast, json, math, re, types, typing
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 from fastcore.basics import patch
-from ..core import TextEnv, Wire, check_item
+from ..core import TextEnv, check_item
 from ..react import InvalidAction, format_react
 
 # %% ../../nbs/18_envs_tool.ipynb #897db9fa
@@ -290,11 +290,6 @@ class Call:
     result: Any = None  # what the tool returned (or the finish answer)
     ok: bool = True  # False when the tool answered with an error
 
-# %% ../../nbs/18_envs_tool.ipynb #91f833c1
-def tool_wire(prefix:str) -> Wire:
-    "The HTTP dialect of AgentGym's tool servers, mounted at `prefix`."
-    return Wire(prefix=prefix, key="env_idx", item_field="id", create="int", create_fields=("id",))
-
 # %% ../../nbs/18_envs_tool.ipynb #2a916ec0
 TOOL_ACTION_HINT = 'Action: [tool name] with Action Input: [a JSON object of its arguments], e.g. Action: finish with Action Input: {"answer": 3}'
 BASE_TOOLS = ("check_valid_actions", "finish")  # the tools every tool env may list after its own
@@ -337,10 +332,6 @@ class ToolEnv(TextEnv):
     prompt_example = ""  # the worked example ending the instruction
     tools = _Tools()  # name -> ToolSpec
     instruction = _Instruction()
-
-    def __init_subclass__(cls, **kw):
-        super().__init_subclass__(**kw)
-        if "wire" not in vars(cls) and cls.name: cls.wire = tool_wire(f"/{cls.name}")
 
     @classmethod
     def _base_spec(cls, name:str) -> ToolSpec:

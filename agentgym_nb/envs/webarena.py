@@ -17,7 +17,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, parse_qs, unquote
 from fastcore.basics import patch
 from ..react import InvalidAction, format_react
-from ..core import TextEnv, Wire, register
+from ..core import TextEnv, register
 from .webarena_sites import SPLITS
 
 # %% ../../nbs/25_envs_webarena.ipynb #44af622d
@@ -555,7 +555,6 @@ class WebArenaEnv(TextEnv):
     splits = SPLITS  # 400 train and 100 test tasks, every template in both (see `webarena_sites`)
     max_turns = 30
     max_obs_length = 16_384
-    wire = Wire(key="env_idx", item_field="idx", create="object", obs_field="observation")
     blocking = True
     max_sessions = 16
     info_lists_actions = False

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 from fastcore.basics import patch
 from ..react import InvalidAction, format_react
-from ..core import TextEnv, Wire, register
+from ..core import TextEnv, register
 
 # %% ../../nbs/15_envs_webshop.ipynb #d48a50d0
 WEBSHOP_SEED = 20220704  # seeds the catalog, the instructions and the prices
@@ -720,8 +720,6 @@ click[something]"""
 class WebShopEnv(TextEnv):
     "WebShop: find, customize and buy the product an instruction asks for, by searching and clicking."
     name, title, version = "webshop", "WebShop", "0"
-    wire = Wire(prefix="/webshop", key="env_idx", item_field="session_id", create="int", obs_field="state",
-                extras=("instruction_text", "state"), actions="webshop_actions")
     splits = shop_splits()
     max_turns = 20  # the expert needs at most 11
     action_hint = "search[keywords] on the search page, or click[value] with a value the page shows (a button, product id or option)"

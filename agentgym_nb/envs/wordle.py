@@ -16,7 +16,7 @@ from typing import NamedTuple
 import numpy as np
 from fastcore.basics import patch
 from ..react import InvalidAction, format_react
-from ..core import TextEnv, Wire, register
+from ..core import TextEnv, register
 
 # %% ../../nbs/11_envs_wordle.ipynb #e837bfa4
 @cache
@@ -122,7 +122,6 @@ Now let's start a new game. Remember, the word you guess should be strictly in t
 class WordleEnv(TextEnv):
     "LMRL-Gym's Wordle: guess the hidden 5-letter word in six tries from per-letter b/y/g feedback."
     name, title, version = "wordle", "Wordle", "0"
-    wire = Wire(prefix="/wordle", key="id", item_field="seed", extras=("filtered_vocab",))
     splits = {"train": range(0, TRAIN_ITEMS), "test": range(TRAIN_ITEMS, ANSWER_POOL)}
     max_turns = 10  # six guesses plus room for invalid turns
     action_hint = 'one 5-letter word from the vocabulary, as space separated letters like "s h i r e"'
