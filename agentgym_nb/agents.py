@@ -8,14 +8,14 @@ __all__ = ['Request', 'AgentError', 'Agent', 'ExpertAgent', 'sample_next', 'Slot
 
 # %% ../nbs/44_agents.ipynb #acc00731
 import agentgym_nb.config  # sets OMP_WAIT_POLICY before torch starts its threads
-import bisect, os, time
+import time
 from collections import deque
 from dataclasses import dataclass, field
 import numpy as np, torch
 from fastcore.basics import patch
 from transformers.cache_utils import Cache, DynamicLayer
 from .core import make
-from .models import ModelConfig, load_model
+from .models import ModelConfig, load_model, message_tokens
 from .trajectory import context_head, turns_to_drop
 
 # %% ../nbs/44_agents.ipynb #a8fd5765
@@ -229,14 +229,7 @@ def submit(self:ModelAgent, r:Request):
 # %% ../nbs/44_agents.ipynb #35f8fb51
 def message_token_sizes(messages:list[dict], tokenizer) -> list[int]:
     "Tokens each message takes in the conversation the chat template renders (text the template adds once, a system prompt say, counts in the first)."
-    render = lambda ms: tokenizer.apply_chat_template(ms, tokenize=False)
-    chunks, text = [render([m]) for m in messages], render(messages)
-    if "".join(chunks) == text: return [len(ids) for ids in tokenizer(chunks, add_special_tokens=False)["input_ids"]]
-    ends = [len(os.path.commonprefix([render(messages[:i + 1]), text])) for i in range(len(messages))]
-    sizes = [0] * len(messages)
-    for s, _ in tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)["offset_mapping"]:
-        sizes[min(bisect.bisect_right(ends, s), len(messages) - 1)] += 1
-    return sizes
+    return [len(ids) for ids, _ in message_tokens(messages, tokenizer)[2]]
 
 # %% ../nbs/44_agents.ipynb #15537ee4
 @patch
