@@ -19,7 +19,7 @@ LAYERS = [  # lowest first: a module may import its own layer and those before i
     ("learning", {"expert", "data", "models", "agents", "openai_agent", "bc"}),  # expert data, models, the policies, BC
     ("rollout", {"rollout", "evaluate"}),  # policies playing envs, and scoring them
     ("evolution", {"evol", "ablations"}),
-    ("widgets", {"widgets", "monitors"}),
+    ("widgets", {"widgets", "monitors", "course"}),
     ("benchmarks", {"bench"}),
     ("entry", {"", "cli"}),  # the package face ("": `import agentgym_nb`) and the command line; nothing imports them
 ]
