@@ -4,12 +4,14 @@
 
 # %% auto #0
 __all__ = ['IGNORE', 'supervised_spans', 'reply_span', 'span_labels', 'message_token_segments', 'encode_example', 'BCConfig',
-           'BCTrainer', 'epoch_order', 'collate', 'autocast', 'rows_by_head', 'decode_shared', 'supervised_loss',
-           'action_of', 'heldout_turns', 'action_accuracy', 'shorten_history', 'imitation_verdict', 'bench_train']
+           'BCTrainer', 'warn_skipped', 'epoch_order', 'collate', 'autocast', 'rows_by_head', 'decode_shared',
+           'supervised_loss', 'action_of', 'heldout_turns', 'action_accuracy', 'shorten_history', 'imitation_verdict',
+           'bench_train']
 
 # %% ../nbs/43_bc.ipynb #477240f5
 import agentgym_nb.config  # sets OMP_WAIT_POLICY before torch loads
-import json, os, random, shutil, time
+import json, os, random, shutil, time, warnings
+from collections import Counter
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 import numpy as np, torch
@@ -132,13 +134,23 @@ class BCTrainer:
         self._resume()
 
     def _encode(self, trajs):
-        out, kept, skipped, dropped = [], [], 0, 0
+        out, kept, skipped, dropped = [], [], Counter(), 0
         for t in trajs:
             ex = encode_example(t.conversations, self.tokenizer, self.cfg.model.max_len)
-            if ex is None: skipped += 1; continue
+            if ex is None: skipped[t.env] += 1; continue
             out.append(ex); kept.append(t); dropped += ex["dropped_turns"] > 0
         if not out: raise ValueError(f"no trajectory in {self.cfg.data} fits max_len={self.cfg.model.max_len} with a supervised turn")
-        return out, kept, skipped, dropped
+        if skipped: warn_skipped(skipped, len(trajs), self.cfg.model.max_len)
+        return out, kept, sum(skipped.values()), dropped
+
+# %% ../nbs/43_bc.ipynb #94ffb05f
+def warn_skipped(skipped:dict, # env -> episodes left out
+                 total:int, max_len:int):
+    "Warn that BC left out episodes that cannot fit `max_len` tokens, per env, and what to change."
+    envs = ", ".join(f"{e} {n}" for e, n in sorted(skipped.items()))
+    warnings.warn(f"BC left out {sum(skipped.values())} of {total} episodes ({envs}): their instruction and last turn alone "
+                  f"exceed max_len={max_len} tokens (or they have no supervised reply); raise max_len, or vocab_size for the "
+                  f"tiny model (a larger vocabulary spells the same text in fewer tokens)", stacklevel=3)
 
 # %% ../nbs/43_bc.ipynb #267090fe
 def _seed_all(seed:int):

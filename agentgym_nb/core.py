@@ -13,7 +13,7 @@ import gymnasium as gym
 from gymnasium.spaces import Text
 from gymnasium.wrappers import TimeLimit
 from pathlib import Path
-from .config import load_settings
+from .config import did_you_mean, load_settings
 from .react import InvalidAction, parse_react, invalid_observation
 
 # %% ../nbs/02_core.ipynb #a5e8296d
@@ -186,7 +186,8 @@ def env_class(name:str) -> type:
         if cls.name != name: raise ValueError(f"entry point {_LAZY[name][0]} is env {cls.name!r}, not {name!r}")
         register(cls)
     if name not in _REGISTRY:
-        raise ValueError(f"unknown env {name!r}; registered envs: {', '.join(list_envs(variants=True)) or 'none'}")
+        known = list_envs(variants=True)
+        raise ValueError(f"unknown env {name!r}{did_you_mean(name, known)}; registered envs: {', '.join(known) or 'none'}")
     return _REGISTRY[name]
 
 # %% ../nbs/02_core.ipynb #23109fa6
