@@ -68,11 +68,12 @@ def ablations(cfg:EvolConfig, # the AgentEvol settings every row shares (preset,
     return table, pd.DataFrame(per_round)
 
 # %% ../nbs/61_ablations.ipynb #a2e79e36
-def plot_rounds(per_round:pd.DataFrame):
-    "Average success per round of each AgentEvol run."
+def plot_rounds(per_round:pd.DataFrame, title:str="AgentEval success by round"):
+    "Average success per round of each AgentEvol run, on a 0-100% axis."
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(5, 3))
     for run, g in per_round.groupby("run"): ax.plot(g["round"], g.success, "o-", label=run)
-    ax.set_xlabel("round"); ax.set_ylabel("AgentEval success, avg (%)"); ax.legend(fontsize="small")
+    ax.set_xlabel("round"); ax.set_ylabel("AgentEval success, avg (%)"); ax.set_ylim(0, 100); ax.set_title(title)
+    ax.set_xticks(sorted(per_round["round"].unique())); ax.legend(fontsize="small")
     fig.tight_layout(); plt.close(fig)
     return fig

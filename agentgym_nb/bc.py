@@ -420,7 +420,8 @@ def plot(self:BCTrainer):
     ax.plot([m["step"] for m in self.history], [m["loss"] for m in self.history], label="train")
     ev = [(m["step"], m["eval_loss"]) for m in self.history if "eval_loss" in m]
     if ev: ax.plot(*zip(*ev), "o-", label="held-out")
-    ax.set_xlabel("step"); ax.set_ylabel("loss per supervised token"); ax.legend()
+    ax.set_xlabel("step"); ax.set_ylabel("loss per supervised token"); ax.set_ylim(bottom=0); ax.legend()
+    ax.set_title(f"behaviour cloning: {Path(self.cfg.data).name}, {self.cfg.max_steps} steps")
     return fig
 
 # %% ../nbs/43_bc.ipynb #323c55a3

@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['Verdict', 'play_policy', 'check_maze_policy', 'check_new_env', 'check_filter', 'check_sampling', 'check_loss_mask',
-           'check_interval']
+           'check_interval', 'check_paired_test']
 
 # %% ../nbs/72_course.ipynb #a2036930
 import math, random, traceback
@@ -185,3 +185,20 @@ def check_interval(interval_fn) -> Verdict:
             return Verdict(False, [f"For {k} successes in {n} episodes it gives {got}; Wilson's interval is ({want[0]:.4f}, {want[1]:.4f}).",
                                    "With p = k/n and z = 1.96: centre (p + z²/2n) / (1 + z²/n), half-width z·sqrt(p(1-p)/n + z²/4n²) / (1 + z²/n)."])
     return Verdict(True, ["It is Wilson's interval: never below 0 or above 1, and wide when n is small."])
+
+# %% ../nbs/72_course.ipynb #01adf63d
+_PAIRS = [([1, 1, 0, 0, 1, 0, 1, 1], [1, 0, 0, 1, 1, 1, 1, 1]), ([1] * 10, [1] * 10), ([0] * 12 + [1] * 3, [1] * 12 + [1] * 3),
+          ([1, 0] * 20, [0, 1] * 20), ([0] * 30 + [1] * 10, [0] * 25 + [1] * 15)]
+
+def check_paired_test(paired_p) -> Verdict:
+    "Right when `paired_p(base, other)` is McNemar's exact two-sided p-value on a few pairs of per-item outcomes."
+    from agentgym_nb.evaluate import mcnemar_p
+    for base, other in _PAIRS:
+        base, other = [bool(x) for x in base], [bool(x) for x in other]
+        got, err = _attempt(paired_p, base, other)
+        if err: return Verdict(False, [f"Your test failed: {err}."])
+        b, c = sum(x and not y for x, y in zip(base, other)), sum(y and not x for x, y in zip(base, other))
+        if not isinstance(got, (int, float)) or abs(got - mcnemar_p(b, c)) > 1e-9:
+            return Verdict(False, [f"For {sum(base)} against {sum(other)} successes of {len(base)} (only the first run: {b} items, only the second: {c}) it gives {got!r}; McNemar's p is {mcnemar_p(b, c):.4g}.",
+                                   "Count the items where exactly one run succeeded; under no difference each of those is a fair coin: p = 2 × P(Binomial(b + c, 1/2) <= min(b, c)), at most 1."])
+    return Verdict(True, ["It is McNemar's exact test: the items both runs solved, or both failed, say nothing about which is better."])

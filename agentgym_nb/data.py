@@ -121,6 +121,8 @@ def plot_stats(stats:pd.DataFrame):
     "Bar charts of episodes and text size per env."
     import matplotlib.pyplot as plt
     fig, axs = plt.subplots(1, 2, figsize=(9, 3))
-    stats.episodes.plot.bar(ax=axs[0], title="episodes"); stats.iloc[:, -1].plot.bar(ax=axs[1], title=stats.columns[-1])
+    stats.episodes.plot.bar(ax=axs[0], title="episodes per env", rot=0); axs[0].set_ylabel("episodes")
+    stats.iloc[:, -1].plot.bar(ax=axs[1], title=f"{stats.columns[-1]} per env", rot=0); axs[1].set_ylabel(stats.columns[-1])
+    for ax in axs: ax.set_xlabel("env")
     fig.tight_layout()
     return fig

@@ -89,6 +89,7 @@ class AgentEvol:
         self.out = Path(cfg.out or self.data_dir/"runs"/f"evol-{self.preset.name}")
         self.out.mkdir(parents=True, exist_ok=True)
         self.agenttraj = self.data_dir/"agenttraj"
+        self.say = lambda text: None  # where a stage reports its progress (`run` points it at its bar)
         if not self.agenttraj.exists(): raise ValueError(f"no AgentTraj at {self.agenttraj}: run `agentgym-nb data build --preset {self.preset.name}`")
         (self.out/"config.json").write_text(json.dumps(self.record(), indent=1))
 
@@ -108,6 +109,16 @@ def model_dir(self:AgentEvol, k:int) -> Path:
     "Round k's model folder."
     if k == 0: return Path(self.cfg.bc or self.data_dir/"runs"/f"bc-{self.preset.name}")/"model"
     return self.round_dir(k)/"learn"/"model"
+
+# %% ../nbs/60_evol.ipynb #473939ce
+@patch
+def counter(self:AgentEvol, total:int, prefix:str=""):
+    "An `on_episode` callback that reports the episodes finished and solved so far through `say`."
+    seen = {"n": 0, "ok": 0}
+    def on_episode(t):
+        seen["n"] += 1; seen["ok"] += bool(t.success)
+        self.say(f"{prefix}{seen['n']}/{total} episodes, {seen['ok']} solved")
+    return on_episode
 
 # %% ../nbs/60_evol.ipynb #f440c4a9
 @patch
@@ -133,7 +144,11 @@ def _train(self:AgentEvol, data:Path, out:Path, steps:int) -> dict:
     if tok.exists() and not (out/"tokenizer").exists(): shutil.copytree(tok, out/"tokenizer")
     # the learnability check (action_turns) is BC's own (train bc); rounds skip it
     cfg = BCConfig.from_preset(self.preset, str(data), str(out), self.seed, max_steps=steps, action_turns=0)
-    return BCTrainer(cfg, progress=False).fit()
+    tr = BCTrainer(cfg, progress=False)
+    while tr.step_n < cfg.max_steps:
+        m = tr.step()
+        if m["step"] % 5 == 0: self.say(f"step {m['step']}/{cfg.max_steps}, loss {m['loss']:.3f}")
+    return tr.fit()  # every step is done: this saves the model and returns the summary
 
 # %% ../nbs/60_evol.ipynb #a01b1850
 @patch
@@ -155,7 +170,7 @@ def explore(self:AgentEvol, k:int) -> list[Trajectory]:
 def _sample(self:AgentEvol, agent, items:dict, d:Path) -> list[Trajectory]:
     tasks = [Task(e, i, s) for e, its in items.items() for i in its for s in range(self.cfg.samples)]
     return Rollout(agent, tasks, n_parallel=self.preset.rollout_parallel, seed=self.seed, out=d/"sample.jsonl",
-                   max_turns=self.preset.eval_max_turns or None, progress=False, desc="explore").run()
+                   max_turns=self.preset.eval_max_turns or None, progress=False, on_episode=self.counter(len(tasks))).run()
 
 # %% ../nbs/60_evol.ipynb #35abe5e7
 @patch
@@ -165,7 +180,8 @@ def _mcts(self:AgentEvol, agent, items:dict, d:Path) -> list[Trajectory]:
         rng = np.random.default_rng([self.seed, wave])
         tasks = [Task(e, i, wave, trees[e, i].select(self.cfg.uct_c, rng)) for e, i in trees]
         trajs = Rollout(agent, tasks, n_parallel=self.preset.rollout_parallel, seed=self.seed, out=d/f"wave-{wave}.jsonl",
-                        max_turns=self.preset.eval_max_turns or None, progress=False, desc=f"explore wave {wave}").run()
+                        max_turns=self.preset.eval_max_turns or None, progress=False,
+                        on_episode=self.counter(len(tasks), f"wave {wave + 1}/{self.cfg.samples}: ")).run()
         for t in trajs: trees[t.env, t.meta["item"]].add(t.replies, bool(t.success) and "error" not in t.meta)
         out += trajs
     return out
@@ -241,10 +257,12 @@ def evaluate(self:AgentEvol, k:int) -> pd.DataFrame:
 @patch
 def evaluate_model(self:AgentEvol, model:Path, out:Path, temperature:float=0.0, name:str|None=None) -> pd.DataFrame:
     "The AgentEval table of the model folder `model` on the run's envs, written to `out` (read back when it is there)."
-    from agentgym_nb.evaluate import agent_from_spec, evaluate
+    from agentgym_nb.evaluate import agent_from_spec, evaluate, suite_items
     if not (out/"results.csv").exists():
         agent = agent_from_spec(str(model), self.preset, temperature=temperature, name=name)
-        evaluate(agent, "agenteval", self.preset, out=out, seed=self.seed, progress=False, envs=self.envs)
+        n = sum(len(v) for e, v in suite_items("agenteval", self.preset, self.seed).items() if e in self.envs)
+        evaluate(agent, "agenteval", self.preset, out=out, seed=self.seed, progress=False, envs=self.envs,
+                 on_episode=self.counter(n, f"{out.name}: "))
     return pd.read_csv(out/"results.csv", index_col=0)
 
 # %% ../nbs/60_evol.ipynb #41d4cd6e
@@ -270,7 +288,10 @@ def run(self:AgentEvol, rounds:int|None=None, progress:bool=True) -> pd.DataFram
     bar = tqdm(steps, desc="AgentEvol", disable=not progress)
     for k, name, fn, done in bar:
         bar.set_postfix_str(f"round {k}: {name}")
-        if done is None or not (self.round_dir(k)/done).exists(): fn(k)
+        self.say = lambda text, k=k, name=name: bar.set_postfix_str(f"round {k}: {name}, {text}")
+        try:
+            if done is None or not (self.round_dir(k)/done).exists(): fn(k)
+        finally: self.say = lambda text: None
     tables = pd.concat([self.table(k) for k in range(rounds + 1)])
     write_manifest(self.out, dataset="AgentEvol run", config=self.record(), table=tables.reset_index().to_dict("records"),
                    kept=self.kept_counts())
@@ -311,7 +332,8 @@ def plot_shares(self:AgentEvol):
     "Stacked bars of each round's exploration shares."
     import matplotlib.pyplot as plt
     ax = self.shares().plot.bar(stacked=True, figsize=(5, 3), rot=0, title=f"exploration budget ({self.cfg.sampling})")
-    ax.set_ylabel("share"); ax.legend(fontsize="small", bbox_to_anchor=(1, 1), frameon=False)
+    ax.set_xlabel("round"); ax.set_ylabel("share of the budget"); ax.set_ylim(0, 1)
+    ax.legend(fontsize="small", bbox_to_anchor=(1, 1), frameon=False)
     fig = ax.figure; fig.tight_layout(); plt.close(fig)
     return fig
 

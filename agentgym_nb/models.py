@@ -4,10 +4,11 @@
 
 # %% auto #0
 __all__ = ['PAD', 'HUMAN', 'GPT', 'END', 'SPECIAL_TOKENS', 'CHAT_TEMPLATE', 'train_tokenizer', 'message_tokens', 'ModelConfig',
-           'count_parameters', 'tiny_llama', 'add_lora', 'load_model', 'save_model']
+           'count_parameters', 'tiny_llama', 'add_lora', 'hub_bars_off', 'load_model', 'save_model']
 
 # %% ../nbs/42_models.ipynb #329539c8
 import bisect, copy, itertools, json, logging, os
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 import agentgym_nb.config  # sets OMP_WAIT_POLICY before torch starts its threads
@@ -16,6 +17,7 @@ from tokenizers import Tokenizer, decoders, pre_tokenizers, processors, trainers
 from tokenizers.models import BPE
 from transformers import AutoModelForCausalLM, AutoTokenizer, LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 from peft import LoraConfig, PeftModel, TaskType, get_peft_model, prepare_model_for_kbit_training
+from transformers.utils import logging as hf_logging
 
 # %% ../nbs/42_models.ipynb #4f0c9af3
 _log = logging.getLogger(__name__)
@@ -149,7 +151,17 @@ def _mode(cfg:ModelConfig, adapter:str|None, cuda:bool) -> str:
     lora = adapter is not None or cfg.lora_r > 0
     return ("qlora" if cuda and cfg.load_in_4bit else "lora") if lora else "full"
 
+# %% ../nbs/42_models.ipynb #c9ccab8c
+@contextmanager
+def hub_bars_off():
+    "transformers' own loading and saving bars off while inside (usable as a decorator too)."
+    on = hf_logging.is_progress_bar_enabled(); hf_logging.disable_progress_bar()
+    try: yield
+    finally:
+        if on: hf_logging.enable_progress_bar()
+
 # %% ../nbs/42_models.ipynb #8860287e
+@hub_bars_off()
 def _load_transformers(cfg:ModelConfig, cuda:bool):
     "Load with transformers (+ bitsandbytes on CUDA with `load_in_4bit`) and add peft LoRA when asked."
     adapter = _adapter_base(cfg.name)
@@ -207,6 +219,7 @@ def load_model(cfg:ModelConfig, # which model, its shape (tiny) and its LoRA
     return model, tok, how
 
 # %% ../nbs/42_models.ipynb #b0e765f7
+@hub_bars_off()
 def save_model(model:torch.nn.Module, # a causal LM, possibly a peft model
                tokenizer:PreTrainedTokenizerFast, # saved beside it
                path, # folder to write (created)

@@ -121,7 +121,8 @@ def _turn_html(turn:dict) -> str:
 def _repr_html_(self:Trajectory) -> str:
     head = (f"<b>{html.escape(self.item_id)}</b> &middot; {html.escape(self.source)} &middot; "
             f"reward {self.reward:g} &middot; {'success' if self.success else 'failure'} &middot; {self.meta.get('turns', len(self.replies))} turns")
-    return f"<div>{head}{''.join(map(_turn_html, self.conversations))}</div>"
+    turns = "".join(map(_turn_html, self.conversations))  # a long episode scrolls in a box of its own
+    return f'<div>{head}<div class="agv-scroll" style="max-height:520px;overflow:auto">{turns}</div></div>'
 
 # %% ../nbs/03_trajectory.ipynb #fcccd1d5
 @patch

@@ -331,7 +331,8 @@ def _repr_html_(self:LossMaskView) -> str:
     head = (f'<b>{self.n_tokens} tokens</b>, <span style="background:#c8e6c9">{self.n_supervised} supervised</span> ({pct:.0f}%)'
             + (f" &middot; {dropped} oldest turns dropped to fit" if dropped else ""))
     return (f'<div class="agv-loss-mask"><div class="agv-loss-counts">{head}</div>'
-            f'<div style="font-family:monospace;font-size:12px;line-height:1.6">{spans}</div></div>')
+            f'<div class="agv-scroll" style="font-family:monospace;font-size:12px;line-height:1.6;max-height:480px;overflow:auto">'
+            f'{spans}</div></div>')
 
 # %% ../nbs/70_widgets.ipynb #80e2848f
 class Playground(W.VBox):

@@ -25,6 +25,7 @@ CHECKS = {  # the name an exercise defines -> how its tutorial checks it
     "labels": lambda f: course.check_loss_mask(f, *small_episodes()),
     "interval": lambda f: course.check_interval(f),
     "shares": lambda f: course.check_sampling(f),
+    "paired_p": lambda f: course.check_paired_test(f),
 }
 
 
@@ -40,7 +41,7 @@ EXERCISES = list(exercise_cells())
 
 
 def test_every_exercise_has_a_check_and_a_solution():
-    assert len(EXERCISES) >= 6
+    assert len(EXERCISES) >= 7
     for stem, src in EXERCISES:
         ns = {}
         exec(src, ns)
