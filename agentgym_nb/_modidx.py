@@ -125,6 +125,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                  'agentgym_nb.cli.cmd_serve': ('cli.html#cmd_serve', 'agentgym_nb/cli.py'),
                                  'agentgym_nb.cli.cmd_train_bc': ('cli.html#cmd_train_bc', 'agentgym_nb/cli.py'),
                                  'agentgym_nb.cli.command': ('cli.html#command', 'agentgym_nb/cli.py'),
+                                 'agentgym_nb.cli.env_names': ('cli.html#env_names', 'agentgym_nb/cli.py'),
                                  'agentgym_nb.cli.experts_over_http': ('cli.html#experts_over_http', 'agentgym_nb/cli.py'),
                                  'agentgym_nb.cli.judge_bc': ('cli.html#judge_bc', 'agentgym_nb/cli.py'),
                                  'agentgym_nb.cli.main': ('cli.html#main', 'agentgym_nb/cli.py'),

@@ -5,8 +5,8 @@
 # %% auto #0
 __all__ = ['SHARED', 'cmd_envs', 'positive', 'port_number', 'cmd_serve', 'cmd_expert', 'cmd_bench_envs', 'cmd_data_build',
            'cmd_train_bc', 'cmd_bench_train', 'cmd_eval', 'cmd_bench_rollout', 'cmd_evolve', 'cmd_ablations',
-           'experts_over_http', 'judge_bc', 'cmd_quickstart', 'DefaultsShown', 'KitParser', 'preset_help', 'shared',
-           'command', 'add_platform_commands', 'add_pipeline_commands', 'add_evolution_commands',
+           'experts_over_http', 'judge_bc', 'cmd_quickstart', 'DefaultsShown', 'KitParser', 'env_names', 'preset_help',
+           'shared', 'command', 'add_platform_commands', 'add_pipeline_commands', 'add_evolution_commands',
            'add_learning_commands', 'add_bench_commands', 'build_parser', 'main']
 
 # %% ../nbs/90_cli.ipynb #ec0fe0d1
@@ -266,6 +266,11 @@ class KitParser(argparse.ArgumentParser):
         super().error(message)
 
 # %% ../nbs/90_cli.ipynb #2aacce2e
+def env_names() -> str:
+    "The registered envs' names, difficulty variants included, for help texts (no env is imported)."
+    import agentgym_nb  # the package face registers every env by name
+    return ", ".join(agentgym_nb.list_envs(variants=True))
+
 def preset_help() -> str:
     "The help of `--preset`: the presets `settings.ini` defines, and the one a command uses when none is named."
     try: st = load_settings()
@@ -297,13 +302,13 @@ def add_platform_commands(sub):
     p = command(sub, "envs", cmd_envs, "list the registered envs")
     p.add_argument("--variants", action="store_true", help="also list the difficulty variants (e.g. maze-7x7)")
     p = command(sub, "serve", cmd_serve, "serve envs over HTTP (AgentGym's routes)")
-    p.add_argument("envs", nargs="+", help="the envs to serve, by name (`agentgym-nb envs --variants` lists them)")
+    p.add_argument("envs", nargs="+", help=f"the envs to serve, by name: {env_names()}")
     p.add_argument("--host", help="the address to listen on (default: settings.ini's [server] host)")
     p.add_argument("--port", type=port_number, help="the port, 0 for a free one (default: settings.ini's [server] port)")
     p.add_argument("--session-ttl", type=positive(float), help="seconds an idle session lives (default: settings.ini's session_ttl_s)")
     p.add_argument("--max-sessions", type=positive(int), help="sessions open at once (default: settings.ini's max_sessions)")
     p = command(sub, "expert", cmd_expert, "run an env's scripted expert")
-    p.add_argument("env", help="the env, by name (`agentgym-nb envs --variants` lists them)")
+    p.add_argument("env", help=f"the env, by name: {env_names()}")
     p.add_argument("--split", default="test", choices=["train", "test"], help="the items to play")
     p.add_argument("--n", type=int, help="how many items (default: the preset's expert_n)")
     p.add_argument("--policy", default="expert", choices=["expert", "oracle"],
@@ -345,12 +350,12 @@ def add_evolution_commands(sub):
 # %% ../nbs/90_cli.ipynb #8e2ebabe
 def add_learning_commands(sub):
     "`data build` and `train bc`: the datasets, and behaviour cloning on them."
-    data = sub.add_parser("data", help="datasets").add_subparsers(dest="data", required=True)
+    data = sub.add_parser("data", help="datasets").add_subparsers(dest="data", required=True, metavar="{build}")
     p = command(data, "build", cmd_data_build, "build AgentTraj, AgentTraj-L and AgentEval")
     shared(p, "--preset"); p.add_argument("--out", help="the root to build in (default: settings.ini's data_dir)")
     p.add_argument("--policy", default="expert", choices=["expert", "oracle"],
                    help="who plays AgentTraj: the imitable expert or the oracle (the data ablation)")
-    train = sub.add_parser("train", help="training").add_subparsers(dest="train", required=True)
+    train = sub.add_parser("train", help="training").add_subparsers(dest="train", required=True, metavar="{bc}")
     p = command(train, "bc", cmd_train_bc, "behaviour cloning on expert trajectories")
     shared(p, "--preset"); p.add_argument("--data", help="the trajectories' folder (default: DATA_DIR/agenttraj)")
     p.add_argument("--out", help="the run folder (default: DATA_DIR/runs/bc)")
@@ -361,9 +366,9 @@ def add_learning_commands(sub):
 # %% ../nbs/90_cli.ipynb #4c8c9561
 def add_bench_commands(sub):
     "`bench envs`, `bench train` and `bench rollout`: the measured speeds."
-    bench = sub.add_parser("bench", help="benchmarks").add_subparsers(dest="bench", required=True)
+    bench = sub.add_parser("bench", help="benchmarks").add_subparsers(dest="bench", required=True, metavar="{envs,train,rollout}")
     p = command(bench, "envs", cmd_bench_envs, "env steps/s in process and over HTTP")
-    p.add_argument("--env", default="maze", help="the env to load")
+    p.add_argument("--env", default="maze", help=f"the env to load: {env_names()}")
     p.add_argument("--sessions", help="comma-separated concurrent sessions, e.g. 1,64 (default: the preset's bench_sessions)")
     p.add_argument("--seconds", type=float, help="seconds of load per point (default: the preset's bench_seconds)"); shared(p, "--preset")
     p = command(bench, "train", cmd_bench_train, "training tokens/s for a preset")
