@@ -4,10 +4,11 @@
 
 # %% auto #0
 __all__ = ['SHARED', 'cmd_envs', 'positive', 'port_number', 'cmd_serve', 'cmd_expert', 'cmd_bench_envs', 'cmd_data_build',
-           'cmd_train_bc', 'cmd_bench_train', 'cmd_eval', 'cmd_bench_rollout', 'cmd_evolve', 'cmd_ablations',
-           'experts_over_http', 'judge_bc', 'cmd_quickstart', 'DefaultsShown', 'KitParser', 'env_names', 'preset_help',
-           'shared', 'command', 'add_platform_commands', 'add_pipeline_commands', 'add_evolution_commands',
-           'add_learning_commands', 'add_bench_commands', 'build_parser', 'main']
+           'cmd_train_bc', 'cmd_bench_train', 'ray_executor', 'cmd_eval', 'bench_on_ray', 'cmd_bench_rollout',
+           'cmd_evolve', 'cmd_ablations', 'experts_over_http', 'judge_bc', 'cmd_quickstart', 'DefaultsShown',
+           'KitParser', 'env_names', 'preset_help', 'shared', 'command', 'add_platform_commands',
+           'add_pipeline_commands', 'add_evolution_commands', 'add_learning_commands', 'add_bench_commands',
+           'build_parser', 'main']
 
 # %% ../nbs/90_cli.ipynb #ec0fe0d1
 import argparse, json, re, sys
@@ -121,19 +122,40 @@ def cmd_bench_train(a) -> dict:
     if not a.json: print(json.dumps(res, indent=1))
     return res
 
+# %% ../nbs/90_cli.ipynb #09c209b4
+def ray_executor(a):
+    "The `RayExecutor` that `--ray ADDRESS` asks for, or None."
+    if not getattr(a, "ray", None): return None
+    from agentgym_nb.cluster import RayExecutor
+    import torch
+    return RayExecutor(address=a.ray, actors=a.ray_actors, num_gpus=1.0 if torch.cuda.is_available() else 0.0)
+
 # %% ../nbs/90_cli.ipynb #4408fe07
 def cmd_eval(a) -> dict:
     "Evaluate an agent on a suite; print the table; return the average and per-env success."
-    from agentgym_nb.evaluate import agent_from_spec, evaluate, markdown_table, paper_table
+    from agentgym_nb.evaluate import AgentSpec, evaluate, markdown_table, paper_table
     st = load_settings(); p = st.get_preset(a.preset)
-    agent = agent_from_spec(a.agent, p, model=a.model or "", temperature=a.temperature)
+    spec = AgentSpec(a.agent, p, model=a.model or "", temperature=a.temperature)
+    executor = ray_executor(a)  # None: the episodes run here
+    agent = spec if executor else spec.make()
     tbl = evaluate(agent, a.suite, p, out=a.out, url=a.url, seed=st.seed if a.seed is None else a.seed, progress=not a.json, n=a.n,
-                   items_seed=st.seed, data_dir=st.data_dir)
+                   items_seed=st.seed, data_dir=st.data_dir, executor=executor)
     paper = paper_table(tbl, agent.name)
     if not a.json: print(tbl.round(3).to_string() + "\n\n" + markdown_table(paper))
     return {"agent": agent.name, "suite": a.suite if a.n is None else f"{a.suite}[:{a.n}]", "preset": p.name, "avg_success": round(float(paper["avg"].iloc[0]) / 100, 4),
             "per_env": {e: round(float(v), 4) for e, v in tbl.success.items()}, "n": int(tbl.n.sum()),
             "errors": int(tbl.errors.sum())}
+
+# %% ../nbs/90_cli.ipynb #622c892e
+def bench_on_ray(a, p, model:str) -> dict:
+    "`bench rollout --executor ray`: the preset's test items played by `model` in process and on Ray."
+    from agentgym_nb.cluster import bench_cluster
+    from agentgym_nb.core import pick_items
+    from agentgym_nb.evaluate import AgentSpec
+    ray_executor(a if a.ray else argparse.Namespace(ray="local", ray_actors=a.ray_actors)).connect()
+    envs = p.env_names()
+    tasks = [(e, i) for e in envs for i in pick_items(e, "test", -(-a.n // len(envs)), 0)][:a.n]
+    return bench_cluster(AgentSpec(model, p), tasks, actors=a.ray_actors, max_turns=a.max_turns)
 
 # %% ../nbs/90_cli.ipynb #8ab8fbee
 def cmd_bench_rollout(a) -> dict:
@@ -141,8 +163,10 @@ def cmd_bench_rollout(a) -> dict:
     from agentgym_nb.rollout import bench_rollout
     st = load_settings(); p = st.get_preset(a.preset)
     model = a.model or str(st.data_dir/"runs"/f"bc-{p.name}"/"model")
-    if not Path(model).exists(): raise ValueError(f"no model at {model}: run `agentgym-nb quickstart --preset {p.name}` or pass --model")
-    res = bench_rollout(p, model, n=a.n, max_turns=a.max_turns)
+    if model != "expert" and not Path(model).exists(): raise ValueError(f"no model at {model}: run `agentgym-nb quickstart --preset {p.name}` or pass --model")
+    if a.executor == "ray": res = bench_on_ray(a, p, model)
+    elif model == "expert": raise ValueError("--model expert is for --executor ray (the local benchmark measures a model's tokens/s)")
+    else: res = bench_rollout(p, model, n=a.n, max_turns=a.max_turns)
     if not a.json: print(json.dumps({k: v for k, v in res.items() if k != "runs"}, indent=1))
     return res
 
@@ -152,7 +176,8 @@ def _evol_config(a):
     st = load_settings(); p = st.get_preset(a.preset)
     kw = {k: v for k, v in dict(rounds=a.rounds, explore_per_env=a.explore_per_env, samples=a.samples, eval_rounds=a.eval_rounds).items()
           if v is not None}
-    return EvolConfig(preset=p, data=a.data or str(st.data_dir), seed=st.seed, eval_sampled=not a.no_sampled_eval, **kw), p
+    return EvolConfig(preset=p, data=a.data or str(st.data_dir), seed=st.seed, eval_sampled=not a.no_sampled_eval,
+                      executor=ray_executor(a), **kw), p
 
 # %% ../nbs/90_cli.ipynb #91b9cb87
 def cmd_evolve(a) -> dict:
@@ -283,6 +308,8 @@ SHARED = {  # the options many commands take: their argparse keywords (built whe
     "--seed": lambda: dict(type=int, help="the seed of items, data order and sampling (default: settings.ini's [kit] seed)"),
     "--url": lambda: dict(help="an env server (`agentgym-nb serve`) to play on (default: the envs run in process)"),
     "--data": lambda: dict(help="the datasets' root folder, as `data build` writes it (default: settings.ini's data_dir)"),
+    "--ray": lambda: dict(metavar="ADDRESS", help="play the episodes on a Ray cluster: 'local' starts one here, 'auto' joins the running one, or ray://HOST:PORT (default: no Ray)"),
+    "--ray-actors": lambda: dict(type=positive(int), default=2, help="Ray actors, each an agent replica (with --ray)"),
 }
 
 def shared(p, *names):
@@ -330,7 +357,7 @@ def add_pipeline_commands(sub):
     p.add_argument("--model", help="the model name an openai: endpoint serves (default: the endpoint's only one)")
     p.add_argument("--temperature", type=float, default=0.0, help="sampling temperature; 0 is greedy")
     p.add_argument("--n", type=int, help="only the first N items per env, a quick look (default: every item)")
-    shared(p, "--preset", "--url", "--seed")
+    shared(p, "--preset", "--url", "--seed", "--ray", "--ray-actors")
 
 # %% ../nbs/90_cli.ipynb #3e5902f5
 def add_evolution_commands(sub):
@@ -344,6 +371,7 @@ def add_evolution_commands(sub):
         p.add_argument("--samples", type=int, help="plays of each exploration item (default: 2)")
         p.add_argument("--no-sampled-eval", action="store_true", help="evaluate greedily only (saves one evaluation per round)")
         p.add_argument("--eval-rounds", choices=["all", "last"], help="evaluate every round, or round 0 and the last (default: all)")
+        shared(p, "--ray", "--ray-actors")
         if name == "evolve": p.add_argument("--ablation", choices=["agentevol", "uniform", "no-mcts"], help="run one of the paper's variants (default: agentevol)")
         else: p.add_argument("--rows", help="comma-separated subset of: bc,control,bc-l,agentevol,single-env,uniform,no-mcts (default: all)")
 
@@ -374,8 +402,10 @@ def add_bench_commands(sub):
     p = command(bench, "train", cmd_bench_train, "training tokens/s for a preset")
     shared(p, "--preset"); p.add_argument("--steps", type=int, help="steps to time (default: 20)")
     p = command(bench, "rollout", cmd_bench_rollout, "generated tokens/s: episodes batched vs one at a time")
-    shared(p, "--preset"); p.add_argument("--model", help="the model folder (default: the preset's BC model)")
+    shared(p, "--preset"); p.add_argument("--model", help="the model folder, or expert with --executor ray (default: the preset's BC model)")
     p.add_argument("--n", type=int, default=32, help="episodes"); p.add_argument("--max-turns", type=int, default=12, help="turns per episode at most")
+    p.add_argument("--executor", default="local", choices=["local", "ray"], help="local: batched vs one at a time; ray: in process vs on Ray")
+    shared(p, "--ray", "--ray-actors")
 
 # %% ../nbs/90_cli.ipynb #c3aa7000
 def build_parser() -> argparse.ArgumentParser:

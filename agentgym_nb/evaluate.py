@@ -4,10 +4,12 @@
 
 # %% auto #0
 __all__ = ['episode_frame', 'wilson_interval', 'results_table', 'paper_table', 'markdown_table', 'save_results', 'load_run',
-           'mcnemar_p', 'compare', 'plot_results', 'suite_items', 'agent_from_spec', 'evaluate']
+           'mcnemar_p', 'compare', 'plot_results', 'suite_items', 'agent_from_spec', 'spec_name', 'AgentSpec',
+           'evaluate']
 
 # %% ../nbs/51_evaluate.ipynb #4d35167c
 import json, math
+from dataclasses import dataclass
 from pathlib import Path
 import numpy as np, pandas as pd
 from .trajectory import Trajectory, read_jsonl, write_jsonl, write_manifest
@@ -188,13 +190,34 @@ def agent_from_spec(spec:str, # expert | FOLDER | untrained:FOLDER | openai:URL
         path = spec[len("untrained:"):]
         torch.manual_seed(0)
         m = AutoModelForCausalLM.from_config(AutoConfig.from_pretrained(path))
-        return ModelAgent(m, AutoTokenizer.from_pretrained(path), name=f"untrained:{Path(path).name}", **kw)
+        return ModelAgent(m, AutoTokenizer.from_pretrained(path), name=spec_name(spec), **kw)
     if not Path(spec).exists() and "/" not in spec:
         raise ValueError(f"no agent {spec!r}: expert, a model folder, untrained:FOLDER or openai:URL")
-    return ModelAgent.from_path(spec, name=name or spec, **kw)
+    return ModelAgent.from_path(spec, name=spec_name(spec, name), **kw)
+
+# %% ../nbs/51_evaluate.ipynb #87374f32
+def spec_name(spec:str, name:str|None=None) -> str:
+    "The name of the agent `spec` names: `name` for a model folder when given, else the spec (a folder: its path)."
+    if spec == "expert" or spec.startswith("openai:"): return spec.partition(":")[0]
+    if spec.startswith("untrained:"): return f"untrained:{Path(spec[len('untrained:'):]).name}"
+    return name or spec
+
+# %% ../nbs/51_evaluate.ipynb #3d553616
+@dataclass(frozen=True)
+class AgentSpec:
+    "An agent as a value: what `agent_from_spec` takes, made wherever `make()` is called (a Ray actor, say)."
+    spec:str  # expert | FOLDER | untrained:FOLDER | openai:URL
+    preset:object = None  # a `Preset`: reply cap, batch, context
+    model:str = ""
+    temperature:float = 0.0
+    top_p:float = 1.0
+    label:str|None = None  # a model folder's agent name
+    @property
+    def name(self) -> str: return spec_name(self.spec, self.label)
+    def make(self): return agent_from_spec(self.spec, self.preset, self.model, self.temperature, self.top_p, self.label)
 
 # %% ../nbs/51_evaluate.ipynb #e01fe56a
-def evaluate(agent, # an `Agent`
+def evaluate(agent, # an `Agent`, or an `AgentSpec` (made where the episodes run)
              suite:str="agenteval", # agenteval | test
              preset=None, # a `Preset`: its envs, items, turn cap (None: the built-in `Preset()`)
              out=None, # the results folder; default <data_dir>/evals/<agent>-<preset>-<suite>
@@ -206,6 +229,7 @@ def evaluate(agent, # an `Agent`
              on_episode=None, # called with each finished trajectory (a live monitor)
              items_seed:int|None=None, # the seed the suite's items are drawn with, `data build`'s (None: `seed`)
              data_dir="data", # the default `out` is under it
+             executor=None, # where the episodes run: None here, or a `cluster.RayExecutor`
             ) -> pd.DataFrame:
     "Play the suite with `agent` and write `trajectories.jsonl`, `results.csv`, `table.md` and `manifest.json`; the per-env table."
     from agentgym_nb.config import Preset
@@ -217,7 +241,7 @@ def evaluate(agent, # an `Agent`
     items = {e: v[:n] for e, v in suite_items(suite, p, seed if items_seed is None else items_seed).items() if envs is None or e in envs}
     r = Rollout(agent, items, url, n_parallel=p.rollout_parallel, seed=seed,
                 out=out/"trajectories.jsonl", max_turns=p.eval_max_turns or None, progress=progress, desc=f"eval {agent.name}",
-                on_episode=on_episode)
+                on_episode=on_episode, executor=executor)
     trajs = r.run()
     return save_results(out, trajs, name=agent.name, trajectories=False, suite=suite if n is None else f"{suite}[:{n}]",
                         preset=p.name, seed=seed, max_turns=p.eval_max_turns, rollout=r.stats)

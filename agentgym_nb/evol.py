@@ -39,6 +39,7 @@ class EvolConfig:
     control: bool = True  # train and evaluate the matched control (in every evaluated round)
     eval_rounds: str = "all"  # "all": AgentEval after every round; "last": after round 0 and the last round only
     seed: int = 0
+    executor: object = None  # where exploration and evaluation episodes run: None here, or a `cluster.RayExecutor`
 
 # %% ../nbs/60_evol.ipynb #c206677e
 def sampling_shares(success:dict|None, # env -> success rate in the last exploration (None: no information yet)
@@ -94,8 +95,8 @@ class AgentEvol:
         (self.out/"config.json").write_text(json.dumps(self.record(), indent=1))
 
     def record(self) -> dict:
-        "The run's config as JSON values: the preset by its name."
-        return {**asdict(self.cfg), "preset": self.preset.name}
+        "The run's config as JSON values: the preset by its name, the executor by its settings."
+        return {**asdict(self.cfg), "preset": self.preset.name, "executor": repr(self.cfg.executor) if self.cfg.executor else None}
 
     def round_dir(self, k:int) -> Path: return self.out/f"round-{k}"
 
@@ -130,10 +131,11 @@ def bc(self:AgentEvol) -> Path:
 # %% ../nbs/60_evol.ipynb #0ef07e3f
 @patch
 def agent(self:AgentEvol, k:int, temperature:float=0.0):
-    "Round k's model as a batched agent (the preset's batch and reply cap, the run's top-p)."
-    from agentgym_nb.evaluate import agent_from_spec
-    return agent_from_spec(str(self.model_dir(k)), self.preset, temperature=temperature, top_p=self.cfg.top_p,
-                           name=f"round-{k}" + (f"-t{temperature:g}" if temperature else ""))
+    "Round k's model as a batched agent (the preset's batch and reply cap, the run's top-p); its spec when an executor plays it."
+    from agentgym_nb.evaluate import AgentSpec
+    spec = AgentSpec(str(self.model_dir(k)), self.preset, temperature=temperature, top_p=self.cfg.top_p,
+                     label=f"round-{k}" + (f"-t{temperature:g}" if temperature else ""))
+    return spec if self.cfg.executor else spec.make()
 
 # %% ../nbs/60_evol.ipynb #07ecf069
 @patch
@@ -170,7 +172,8 @@ def explore(self:AgentEvol, k:int) -> list[Trajectory]:
 def _sample(self:AgentEvol, agent, items:dict, d:Path) -> list[Trajectory]:
     tasks = [Task(e, i, s) for e, its in items.items() for i in its for s in range(self.cfg.samples)]
     return Rollout(agent, tasks, n_parallel=self.preset.rollout_parallel, seed=self.seed, out=d/"sample.jsonl",
-                   max_turns=self.preset.eval_max_turns or None, progress=False, on_episode=self.counter(len(tasks))).run()
+                   max_turns=self.preset.eval_max_turns or None, progress=False, on_episode=self.counter(len(tasks)),
+                   executor=self.cfg.executor).run()
 
 # %% ../nbs/60_evol.ipynb #35abe5e7
 @patch
@@ -181,7 +184,7 @@ def _mcts(self:AgentEvol, agent, items:dict, d:Path) -> list[Trajectory]:
         tasks = [Task(e, i, wave, trees[e, i].select(self.cfg.uct_c, rng)) for e, i in trees]
         trajs = Rollout(agent, tasks, n_parallel=self.preset.rollout_parallel, seed=self.seed, out=d/f"wave-{wave}.jsonl",
                         max_turns=self.preset.eval_max_turns or None, progress=False,
-                        on_episode=self.counter(len(tasks), f"wave {wave + 1}/{self.cfg.samples}: ")).run()
+                        on_episode=self.counter(len(tasks), f"wave {wave + 1}/{self.cfg.samples}: "), executor=self.cfg.executor).run()
         for t in trajs: trees[t.env, t.meta["item"]].add(t.replies, bool(t.success) and "error" not in t.meta)
         out += trajs
     return out
@@ -257,12 +260,13 @@ def evaluate(self:AgentEvol, k:int) -> pd.DataFrame:
 @patch
 def evaluate_model(self:AgentEvol, model:Path, out:Path, temperature:float=0.0, name:str|None=None) -> pd.DataFrame:
     "The AgentEval table of the model folder `model` on the run's envs, written to `out` (read back when it is there)."
-    from agentgym_nb.evaluate import agent_from_spec, evaluate, suite_items
+    from agentgym_nb.evaluate import AgentSpec, evaluate, suite_items
     if not (out/"results.csv").exists():
-        agent = agent_from_spec(str(model), self.preset, temperature=temperature, name=name)
+        spec = AgentSpec(str(model), self.preset, temperature=temperature, label=name)
+        agent = spec if self.cfg.executor else spec.make()
         n = sum(len(v) for e, v in suite_items("agenteval", self.preset, self.seed).items() if e in self.envs)
         evaluate(agent, "agenteval", self.preset, out=out, seed=self.seed, progress=False, envs=self.envs,
-                 on_episode=self.counter(n, f"{out.name}: "))
+                 on_episode=self.counter(n, f"{out.name}: "), executor=self.cfg.executor)
     return pd.read_csv(out/"results.csv", index_col=0)
 
 # %% ../nbs/60_evol.ipynb #41d4cd6e

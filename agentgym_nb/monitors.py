@@ -193,7 +193,7 @@ def open_run(folder) -> AgentEvol:
     run.out = Path(folder)
     cfg = run.out/"config.json"
     known = json.loads(cfg.read_text()) if cfg.exists() else {}
-    run.cfg = EvolConfig(**{k: v for k, v in known.items() if k in EvolConfig.__dataclass_fields__})
+    run.cfg = EvolConfig(**{k: v for k, v in known.items() if k in EvolConfig.__dataclass_fields__ and k != "executor"})
     return run
 
 # %% ../nbs/71_monitors.ipynb #01ac36c6

@@ -75,8 +75,10 @@ class Rollout:
                  env_retries:int=3, # replays of an episode whose env failed (after 1, 2, 4 s: a server restarting)
                  progress:bool=True, desc:str="rollout",
                  on_episode=None, # called with each finished `Trajectory` (a live monitor)
+                 executor=None, # where the episodes run: None here, or e.g. a `cluster.RayExecutor` (then `agent` is an `AgentSpec`)
                 ):
         self.agent, self.tasks, self.url, self.n_parallel, self.seed = agent, as_tasks(items, samples), url, n_parallel, seed
+        self.executor = executor
         self.out, self.max_turns, self.env_retries = Path(out) if out else None, max_turns, env_retries
         self.progress, self.desc, self.stats, self.on_episode = progress, desc, {}, on_episode
         blocking = any(env_class(t.env).blocking for t in self.tasks)
@@ -101,6 +103,8 @@ def _resume(self:Rollout) -> dict:
 @patch
 def run(self:Rollout) -> list[Trajectory]:
     "Play every task not already finished in `out`; the trajectories in task order."
+    if self.executor is not None: return self.executor.run(self, self.agent)
+    if hasattr(self.agent, "make"): self.agent = self.agent.make()  # an `AgentSpec`, played here
     self.finished = self._resume()
     todo = deque(t for t in self.tasks if t.key not in self.finished)
     self.live, self.pending, self.idle = {}, {}, defaultdict(list)

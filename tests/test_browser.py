@@ -87,7 +87,8 @@ def lab(tmp_path_factory):
 def open_and_run_all(page, lab, name):
     "Open notebook `name` in the Lab, wait for its kernel, run every cell, and fail on any cell's error."
     page.goto(f"{lab['url']}/lab/tree/{name}?token={lab['token']}")
-    page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
+    page.wait_for_function(f"() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
+                           f" && window.jupyterapp.shell.currentWidget.context.path.endsWith('{name}')"  # not a tab the Lab restored
                            " && window.jupyterapp.shell.currentWidget.sessionContext"
                            " && window.jupyterapp.shell.currentWidget.sessionContext.session"
                            " && window.jupyterapp.shell.currentWidget.sessionContext.session.kernel"

@@ -17,7 +17,7 @@ LAYERS = [  # lowest first: a module may import its own layer and those before i
     ("envs", {"envs", "envs.*"}),  # every env (WebArena's simulated sites included); they know only core
     ("serving", {"wire", "server", "client"}),  # envs over HTTP: the dialects, the server, the client
     ("learning", {"expert", "data", "models", "agents", "openai_agent", "bc"}),  # expert data, models, the policies, BC
-    ("rollout", {"rollout", "evaluate"}),  # policies playing envs, and scoring them
+    ("rollout", {"rollout", "evaluate", "cluster"}),  # policies playing envs, and scoring them
     ("evolution", {"evol", "ablations"}),
     ("widgets", {"widgets", "monitors", "course"}),
     ("benchmarks", {"bench"}),
