@@ -386,12 +386,14 @@ def imitation_verdict(accuracy:dict, # per env: action accuracy, a share or `act
 
 # %% ../nbs/43_bc.ipynb #a0545600
 @patch
-def fit(self:BCTrainer) -> dict:
+def fit(self:BCTrainer, on_step=None # called with each step's metrics (a monitor, a stage's progress line)
+       ) -> dict:
     "Train to `max_steps`, save `out/model`, ask for the held-out actions, and return the summary."
     t0, start = time.perf_counter(), self.step_n
     bar = tqdm(total=self.cfg.max_steps, initial=self.step_n, desc="BC", disable=not self.progress)
     while self.step_n < self.cfg.max_steps:
         m = self.step(); bar.update(1); bar.set_postfix(loss=m["loss"], refresh=False)
+        if on_step is not None: on_step(m)
     bar.close()
     if self.step_n % self.cfg.ckpt_every: self.save_checkpoint()
     save_model(self.model, self.tokenizer, self.out/"model")

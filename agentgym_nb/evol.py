@@ -146,11 +146,8 @@ def _train(self:AgentEvol, data:Path, out:Path, steps:int) -> dict:
     if tok.exists() and not (out/"tokenizer").exists(): shutil.copytree(tok, out/"tokenizer")
     # the learnability check (action_turns) is BC's own (train bc); rounds skip it
     cfg = BCConfig.from_preset(self.preset, str(data), str(out), self.seed, max_steps=steps, action_turns=0)
-    tr = BCTrainer(cfg, progress=False)
-    while tr.step_n < cfg.max_steps:
-        m = tr.step()
-        if m["step"] % 5 == 0: self.say(f"step {m['step']}/{cfg.max_steps}, loss {m['loss']:.3f}")
-    return tr.fit()  # every step is done: this saves the model and returns the summary
+    say = lambda m: m["step"] % 5 or self.say(f"step {m['step']}/{cfg.max_steps}, loss {m['loss']:.3f}")
+    return BCTrainer(cfg, progress=False).fit(on_step=say)
 
 # %% ../nbs/60_evol.ipynb #a01b1850
 @patch

@@ -6,7 +6,7 @@
 __all__ = ['figure_png', 'png_html', 'TrainingMonitor', 'RolloutMonitor', 'open_run', 'run_rounds', 'EvolDashboard']
 
 # %% ../nbs/71_monitors.ipynb #0ca0e0f0
-import base64, html, io, json, threading, time
+import base64, html, io, json, threading
 from collections import Counter
 from pathlib import Path
 import numpy as np, pandas as pd
@@ -101,18 +101,13 @@ def _repr_html_(self:TrainingMonitor) -> str:
 @patch
 def fit(self:TrainingMonitor, show:bool=True # display the monitor first (False when it is already on screen)
        ) -> dict:
-    "Train to `max_steps` with the monitor live, save `out/model` through `trainer.fit()`; the run's summary."
+    "Train to `max_steps` with the monitor live (`trainer.fit`, each step fed to `update`); the run's summary."
     tr = self.trainer
     if tr is None: raise ValueError("TrainingMonitor.fit needs a trainer: TrainingMonitor(trainer)")
     shown = display(self, display_id=True) if show else None
-    t0, start = time.perf_counter(), tr.step_n
-    try:
-        while tr.step_n < tr.cfg.max_steps: self.update(tr.step())
-    finally: self.draw()
-    bar, tr.progress = tr.progress, False  # no progress bar for a fit that only saves
-    try: tr.fit()
-    finally: tr.progress = bar
-    self.summary = tr.summary(time.perf_counter() - t0, tr.step_n - start)
+    bar, tr.progress = tr.progress, False  # the monitor is the progress display
+    try: self.summary = tr.fit(on_step=self.update)
+    finally: self.draw(); tr.progress = bar
     self.status.value += f" · model saved to {tr.out/'model'}"
     if shown is not None: shown.update(self)  # the static HTML of the output shows the end of the run too
     return self.summary
