@@ -11,7 +11,7 @@ from collections import deque
 from dataclasses import dataclass
 from tqdm.auto import tqdm
 from fastcore.basics import patch
-from .rollout import Rollout, Task
+from .rollout import Rollout, Task, task_key
 from .trajectory import Trajectory, check_record
 
 # %% ../nbs/52_cluster.ipynb #7bc4f583
@@ -54,7 +54,7 @@ class RayExecutor:
 def _record(r:Rollout, file, d:dict) -> Trajectory:
     "Keep one finished episode of rollout `r`: in its results, its JSONL `file` and its monitor."
     t = check_record(d)
-    r.finished[Task(t.env, t.meta["item"], t.meta.get("sample", 0)).key] = t
+    r.finished[task_key(t)] = t
     if file: file.write(json.dumps(d, ensure_ascii=False) + "\n"); file.flush()
     if r.on_episode is not None: r.on_episode(t)
     return t
