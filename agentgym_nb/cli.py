@@ -4,9 +4,9 @@
 
 # %% auto #0
 __all__ = ['SHARED', 'cmd_envs', 'positive', 'port_number', 'cmd_serve', 'cmd_expert', 'cmd_bench_envs', 'cmd_data_build',
-           'cmd_train_bc', 'cmd_bench_train', 'ray_executor', 'cmd_eval', 'bench_on_ray', 'cmd_bench_rollout',
-           'cmd_evolve', 'cmd_ablations', 'experts_over_http', 'judge_bc', 'cmd_quickstart', 'DefaultsShown',
-           'KitParser', 'env_names', 'preset_help', 'shared', 'command', 'add_platform_commands',
+           'cmd_train_bc', 'cmd_bench_train', 'server_urls', 'env_servers', 'ray_executor', 'cmd_eval', 'bench_on_ray',
+           'cmd_bench_rollout', 'cmd_evolve', 'cmd_ablations', 'experts_over_http', 'judge_bc', 'cmd_quickstart',
+           'DefaultsShown', 'KitParser', 'env_names', 'preset_help', 'shared', 'command', 'add_platform_commands',
            'add_pipeline_commands', 'add_evolution_commands', 'add_learning_commands', 'add_bench_commands',
            'build_parser', 'main']
 
@@ -122,7 +122,21 @@ def cmd_bench_train(a) -> dict:
     if not a.json: print(json.dumps(res, indent=1))
     return res
 
-# %% ../nbs/90_cli.ipynb #09c209b4
+# %% ../nbs/90_cli.ipynb #fab13272
+def server_urls(text:str) -> str|list[str]:
+    "An argparse type: one env server's URL, or a list of them from comma-separated URLs."
+    urls = [u.strip() for u in text.split(",") if u.strip()]
+    return urls[0] if len(urls) == 1 else urls
+
+# %% ../nbs/90_cli.ipynb #3c638a52
+def env_servers(a, envs:list):
+    "A context giving the URL(s) to play on: `--ray-servers N` started on the cluster, else `--url` (None: in process)."
+    import contextlib
+    if not getattr(a, "ray_servers", None): return contextlib.nullcontext(a.url)
+    from agentgym_nb.cluster import RayEnvServers
+    return RayEnvServers(envs, servers=a.ray_servers, address=a.ray)
+
+# %% ../nbs/90_cli.ipynb #61365872
 def ray_executor(a):
     "The `RayExecutor` that `--ray ADDRESS` asks for, or None."
     if not getattr(a, "ray", None): return None
@@ -137,9 +151,11 @@ def cmd_eval(a) -> dict:
     st = load_settings(); p = st.get_preset(a.preset)
     spec = AgentSpec(a.agent, p, model=a.model or "", temperature=a.temperature)
     executor = ray_executor(a)  # None: the episodes run here
+    if a.ray_servers and not executor: raise ValueError("--ray-servers starts env servers on a Ray cluster: add --ray ADDRESS")
     agent = spec if executor else spec.make()
-    tbl = evaluate(agent, a.suite, p, out=a.out, url=a.url, seed=st.seed if a.seed is None else a.seed, progress=not a.json, n=a.n,
-                   items_seed=st.seed, data_dir=st.data_dir, executor=executor)
+    with env_servers(a, p.env_names()) as url:
+        tbl = evaluate(agent, a.suite, p, out=a.out, url=url, seed=st.seed if a.seed is None else a.seed, progress=not a.json, n=a.n,
+                       items_seed=st.seed, data_dir=st.data_dir, executor=executor)
     paper = paper_table(tbl, agent.name)
     if not a.json: print(tbl.round(3).to_string() + "\n\n" + markdown_table(paper))
     return {"agent": agent.name, "suite": a.suite if a.n is None else f"{a.suite}[:{a.n}]", "preset": p.name, "avg_success": round(float(paper["avg"].iloc[0]) / 100, 4),
@@ -196,16 +212,17 @@ def cmd_evolve(a) -> dict:
 
 # %% ../nbs/90_cli.ipynb #33938837
 def cmd_ablations(a) -> dict:
-    "The ablation table on a preset: every row's average and per-env success."
+    "The ablation table on a preset: every row's average and per-env success (averaged over seeds, with their spread)."
     import dataclasses
     from agentgym_nb.ablations import ablations
     from agentgym_nb.evaluate import markdown_table
-    cfg, p = _evol_config(a)
-    cfg = dataclasses.replace(cfg, out=a.out or str(Path(cfg.data)/"runs"/f"evol-{p.name}"))
-    table, per_round = ablations(cfg, rows=a.rows.split(",") if a.rows else None, progress=not a.json)
+    cfg, p = _evol_config(a)  # with --ray, each run × seed is a Ray task that plays its episodes in process
+    cfg = dataclasses.replace(cfg, out=a.out or str(Path(cfg.data)/"runs"/f"evol-{p.name}"), executor=None)
+    table, per_round = ablations(cfg, rows=a.rows.split(",") if a.rows else None, seeds=a.seeds, executor=ray_executor(a),
+                                 progress=not a.json)
     if not a.json: print(markdown_table(table))
     return {"preset": p.name, "out": cfg.out, "avg": {r: float(v) for r, v in table["avg"].items()},
-            "rows": table.drop(columns=["paper avg"]).to_dict("index"), "per_round": per_round.to_dict("records")}
+            "rows": table.drop(columns=["paper avg"]).to_dict("index"), "per_round": per_round.to_dict("records"), "seeds": a.seeds}
 
 # %% ../nbs/90_cli.ipynb #945aa2ac
 def experts_over_http(p, root:Path, seed:int, progress:bool=True):
@@ -357,7 +374,11 @@ def add_pipeline_commands(sub):
     p.add_argument("--model", help="the model name an openai: endpoint serves (default: the endpoint's only one)")
     p.add_argument("--temperature", type=float, default=0.0, help="sampling temperature; 0 is greedy")
     p.add_argument("--n", type=int, help="only the first N items per env, a quick look (default: every item)")
-    shared(p, "--preset", "--url", "--seed", "--ray", "--ray-actors")
+    p.add_argument("--url", type=server_urls, help="an env server (`agentgym-nb serve`) to play on, or several, comma-separated: "
+                   "each new session opens on the next (default: the envs run in process)")
+    shared(p, "--preset", "--seed", "--ray", "--ray-actors")
+    p.add_argument("--ray-servers", type=positive(int), help="start this many env servers on the Ray cluster, spread over its nodes, "
+                   "and play on them (with --ray) (default: none)")
 
 # %% ../nbs/90_cli.ipynb #3e5902f5
 def add_evolution_commands(sub):
@@ -373,7 +394,9 @@ def add_evolution_commands(sub):
         p.add_argument("--eval-rounds", choices=["all", "last"], help="evaluate every round, or round 0 and the last (default: all)")
         shared(p, "--ray", "--ray-actors")
         if name == "evolve": p.add_argument("--ablation", choices=["agentevol", "uniform", "no-mcts"], help="run one of the paper's variants (default: agentevol)")
-        else: p.add_argument("--rows", help="comma-separated subset of: bc,control,bc-l,agentevol,single-env,uniform,no-mcts (default: all)")
+        else:
+            p.add_argument("--rows", help="comma-separated subset of: bc,control,bc-l,agentevol,single-env,uniform,no-mcts (default: all)")
+            p.add_argument("--seeds", type=positive(int), default=1, help="seeds per row, each with its own round 0; the table shows their spread")
 
 # %% ../nbs/90_cli.ipynb #8e2ebabe
 def add_learning_commands(sub):

@@ -70,7 +70,7 @@ class Rollout:
     "Play tasks with an agent, `n_parallel` episodes at once; `run()` returns their trajectories, `stats` the timings."
     def __init__(self, agent:Agent, # anything with submit/poll/release
                  items, # {env: [items]} or tasks (see `as_tasks`)
-                 url:str|None=None, # an env server serving the envs; None plays in process
+                 url:str|list|None=None, # an env server serving the envs, or a list of them; None plays in process
                  n_parallel:int=32, # episodes live at once
                  samples:int=1, # plays of each item
                  seed:int=0, # seeds every episode's sampling (see `episode_seed`)
@@ -154,8 +154,11 @@ def _summarise(self:Rollout, wall:float, gen:int):
 # %% ../nbs/50_rollout.ipynb #235278a2
 @patch
 def _make(self:Rollout, name:str):
-    "A new env of `name`: in process, or a session on the server at `url`."
-    return make(name) if self.url is None else make_remote(name, self.url)
+    "A new env of `name`: in process, or a session on the server at `url` (a list of servers: each session on the next)."
+    if self.url is None: return make(name)
+    urls = [self.url] if isinstance(self.url, str) else list(self.url)
+    self.sessions = getattr(self, "sessions", 0) + 1
+    return make_remote(name, urls[self.sessions % len(urls)])
 
 # %% ../nbs/50_rollout.ipynb #9f311c50
 @patch

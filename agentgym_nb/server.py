@@ -131,6 +131,7 @@ class Hub:
 
     def health(self) -> dict:
         return dict(status="ok", envs=list(self.services), sessions={k: len(v.sessions) for k, v in self.services.items()},
+                    opened={k: v.next_id for k, v in self.services.items()},  # sessions ever opened
                     capacity=self.settings.max_sessions, busy=self.threads.borrowed_tokens, uptime_s=round(time.monotonic() - self.started, 3))
 
 # %% ../nbs/31_server.ipynb #672aa2ed

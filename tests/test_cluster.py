@@ -34,3 +34,24 @@ def test_evolve_on_ray(tmp_path):
               "--no-sampled-eval", "--ray", "local", "--ray-actors", "2")
     config = json.loads((Path(res["out"])/"config.json").read_text())  # variant "agentevol" of runs/evol-tiny
     assert config["executor"].startswith("RayExecutor(") and "round-1 greedy" in res["rows"]
+
+
+def test_eval_on_ray_env_servers(tmp_path):
+    """`--ray-servers 2`: two env servers started on the cluster, the actors' sessions spread over them; the same table."""
+    local = cli("eval", "--agent", "expert", "--preset", "tiny", "--n", "3", "--out", str(tmp_path/"local"))
+    served = cli("eval", "--agent", "expert", "--preset", "tiny", "--n", "3", "--out", str(tmp_path/"served"), "--ray", "local",
+                 "--ray-actors", "1", "--ray-servers", "2")
+    assert served["per_env"] == local["per_env"] and served["errors"] == 0
+
+
+def test_ablations_on_ray_with_seeds(tmp_path):
+    """`ablations --ray local --seeds 2`: each seed's round 0 and each run × seed a Ray task; one table with the spread."""
+    cli("data", "build", "--preset", "tiny", "--out", str(tmp_path))
+    res = cli("ablations", "--preset", "tiny", "--data", str(tmp_path), "--rows", "bc,bc-l", "--rounds", "0", "--seeds", "2",
+              "--no-sampled-eval", "--ray", "local")
+    out = Path(res["out"])
+    assert list(res["rows"]) == ["bc", "bc-l"] and res["seeds"] == 2
+    assert {"avg", "avg sd", "avg min", "avg max"} <= set(res["rows"]["bc"])
+    assert all((out/f"seed-{s}"/"bc"/"model").exists() and (out/f"seed-{s}"/"bc-l"/"model").exists() for s in (0, 1))
+    per_seed = (out/"ablations-seeds.csv").read_text().splitlines()
+    assert len(per_seed) == 1 + 2 * 2  # a header, then bc and bc-l for each seed
