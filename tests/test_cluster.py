@@ -1,5 +1,5 @@
-"""The CLI on a local Ray cluster: `eval --ray local` gives the table the local run gives (the same episodes),
-and `evolve --ray local` runs AgentEvol's exploration and evaluation through Ray actors.
+"""The CLI on a local Ray cluster: `eval --ray local` gives the table the local run gives (the same episodes, also on
+env servers started on the cluster), `ablations --ray local --seeds 2` runs the grid as Ray tasks, and `evolve --ray local` runs AgentEvol's exploration and evaluation through Ray actors.
 The executor's own checks (the same episodes, a killed actor, resume) are in nbs/52_cluster.ipynb."""
 import json
 import os
@@ -25,6 +25,10 @@ def test_eval_on_ray_matches_local(tmp_path):
     assert on_ray["per_env"] == local["per_env"] and on_ray["n"] == local["n"] == 8
     read = lambda d: [json.loads(l)["conversations"] for l in (tmp_path/d/"trajectories.jsonl").read_text().splitlines()]
     assert sorted(map(json.dumps, read("ray"))) == sorted(map(json.dumps, read("local")))  # the same episodes
+    # two env servers started on the cluster, the actor's sessions spread over them: the same table
+    served = cli("eval", "--agent", "expert", "--preset", "tiny", "--n", "4", "--out", str(tmp_path/"served"), "--ray", "local",
+                 "--ray-actors", "1", "--ray-servers", "2")
+    assert served["per_env"] == local["per_env"] and served["errors"] == 0
 
 
 @pytest.mark.slow  # two minutes on 2 cores: a Ray cluster, its actors' imports, a BC training and three evaluations
@@ -34,14 +38,6 @@ def test_evolve_on_ray(tmp_path):
               "--no-sampled-eval", "--ray", "local", "--ray-actors", "2")
     config = json.loads((Path(res["out"])/"config.json").read_text())  # variant "agentevol" of runs/evol-tiny
     assert config["executor"].startswith("RayExecutor(") and "round-1 greedy" in res["rows"]
-
-
-def test_eval_on_ray_env_servers(tmp_path):
-    """`--ray-servers 2`: two env servers started on the cluster, the actors' sessions spread over them; the same table."""
-    local = cli("eval", "--agent", "expert", "--preset", "tiny", "--n", "3", "--out", str(tmp_path/"local"))
-    served = cli("eval", "--agent", "expert", "--preset", "tiny", "--n", "3", "--out", str(tmp_path/"served"), "--ray", "local",
-                 "--ray-actors", "1", "--ray-servers", "2")
-    assert served["per_env"] == local["per_env"] and served["errors"] == 0
 
 
 def test_ablations_on_ray_with_seeds(tmp_path):
