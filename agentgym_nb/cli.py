@@ -142,7 +142,8 @@ def ray_executor(a):
     if not getattr(a, "ray", None): return None
     from agentgym_nb.cluster import RayExecutor
     import torch
-    return RayExecutor(address=a.ray, actors=a.ray_actors, num_gpus=1.0 if torch.cuda.is_available() else 0.0)
+    actors = {"actors": a.ray_actors} if getattr(a, "ray_actors", None) else {}  # ablations: tasks, not actors
+    return RayExecutor(address=a.ray, num_gpus=1.0 if torch.cuda.is_available() else 0.0, **actors)
 
 # %% ../nbs/90_cli.ipynb #4408fe07
 def cmd_eval(a) -> dict:
@@ -325,7 +326,7 @@ SHARED = {  # the options many commands take: their argparse keywords (built whe
     "--seed": lambda: dict(type=int, help="the seed of items, data order and sampling (default: settings.ini's [kit] seed)"),
     "--url": lambda: dict(help="an env server (`agentgym-nb serve`) to play on (default: the envs run in process)"),
     "--data": lambda: dict(help="the datasets' root folder, as `data build` writes it (default: settings.ini's data_dir)"),
-    "--ray": lambda: dict(metavar="ADDRESS", help="play the episodes on a Ray cluster: 'local' starts one here, 'auto' joins the running one, or ray://HOST:PORT (default: no Ray)"),
+    "--ray": lambda: dict(metavar="ADDRESS", help="run on a Ray cluster: 'local' starts one here, 'auto' joins the running one, or ray://HOST:PORT; eval and evolve play their episodes on its actors, ablations runs each run × seed as a task (default: no Ray)"),
     "--ray-actors": lambda: dict(type=positive(int), default=2, help="Ray actors, each an agent replica (with --ray)"),
 }
 
@@ -392,7 +393,7 @@ def add_evolution_commands(sub):
         p.add_argument("--samples", type=int, help="plays of each exploration item (default: 2)")
         p.add_argument("--no-sampled-eval", action="store_true", help="evaluate greedily only (saves one evaluation per round)")
         p.add_argument("--eval-rounds", choices=["all", "last"], help="evaluate every round, or round 0 and the last (default: all)")
-        shared(p, "--ray", "--ray-actors")
+        shared(p, *(["--ray", "--ray-actors"] if name == "evolve" else ["--ray"]))  # ablations' Ray tasks are whole runs
         if name == "evolve": p.add_argument("--ablation", choices=["agentevol", "uniform", "no-mcts"], help="run one of the paper's variants (default: agentevol)")
         else:
             p.add_argument("--rows", help="comma-separated subset of: bc,control,bc-l,agentevol,single-env,uniform,no-mcts (default: all)")
