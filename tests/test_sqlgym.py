@@ -28,9 +28,11 @@ from agentgym_nb.core import make, env_class
 cls = env_class("sqlgym"); out = {"splits": {k: [r.start, r.stop] for k, r in cls.splits.items()}, "episodes": []}
 for item in range(3):
     env = make("sqlgym"); first, _ = env.reset(options={"item": item})
-    obs, r, term, trunc, info = env.step(env.unwrapped.expert_action())
+    obs, r, term, trunc, info = env.step(env.unwrapped.oracle_action())
     out["episodes"].append({"first": first, "obs": obs, "reward": r, "match": env.unwrapped.q.match})
-env = make("sqlgym"); env.reset(options={"item": 1})
+env = make("sqlgym"); env.reset(options={"item": 0})
+out["expert"] = env.step(env.unwrapped.expert_action())[1]  # a human question: no template of ours reads it
+env.reset(options={"item": 1})
 out["duplicates"] = env.step("Action: ```sql\\nSELECT name FROM customer WHERE city = 'Paris' UNION ALL SELECT 'Ada'\\n```")[1]
 env.reset(options={"item": 1})
 out["reversed"] = env.step("Action: ```sql\\nSELECT name FROM customer WHERE city = 'Paris' ORDER BY name DESC\\n```")[1]
@@ -46,7 +48,8 @@ def test_original_data_layouts_are_read(tmp_path, layout):
     folder = sg.write_sample_data(tmp_path / layout, layout)
     res = run_py(ORIGINAL, SQLGYM_DATA=str(folder))
     assert res["splits"] == {"train": [0, 2], "test": [2, 3]}  # train first, then dev, as AgentGym numbers BIRD's items
-    assert [e["reward"] for e in res["episodes"]] == [1.0, 1.0, 1.0]
+    assert [e["reward"] for e in res["episodes"]] == [1.0, 1.0, 1.0]  # the oracle: the gold queries
+    assert res["expert"] == 0.0  # the imitable expert reads our templates' questions only
     assert res["episodes"][0]["first"].startswith("tiny_shop contains tables such as customer, payment.")
     assert res["episodes"][0]["first"].endswith("\n\nHow many customers are there?")
     assert res["episodes"][2]["obs"] == "[(15.0,)]" and res["wrong"] == 0.0

@@ -14,10 +14,11 @@ __all__ = ['SQL_SEED', 'TRAIN_PER_DOMAIN', 'TEST_PER_DOMAIN', 'TIME_LIMIT_S', 'R
            'generated_questions', 'describe_database', 'QueryGuard', 'ReadOnlyConnection', 'printf_sizes',
            'guard_functions', 'connect_readonly', 'result_columns', 'read_rows', 'run_query', 'same_result', 'data_dir',
            'load_bird_or_spider', 'write_sample_data', 'questions', 'question_splits', 'question', 'parse_sql',
-           'SqlGymEnv', 'gold_rows', 'shown', 'tables_of']
+           'SqlGymEnv', 'gold_rows', 'shown', 'tables_of', 'say_sql', 'template_pattern', 'blank_value', 'invert',
+           'read_question', 'parse_question']
 
 # %% ../../nbs/17_envs_sql.ipynb #54a750c4
-import fcntl, json, math, os, random, re, sqlite3, time
+import fcntl, json, math, os, random, re, sqlite3, string, time
 from collections import Counter
 from dataclasses import dataclass, asdict
 from datetime import date, timedelta
@@ -1096,12 +1097,65 @@ def tables_of(sql:str) -> list[str]:
     except Exception: return []
     return list(dict.fromkeys(n for n in names if n))
 
-# %% ../../nbs/17_envs_sql.ipynb #402b550c
+# %% ../../nbs/17_envs_sql.ipynb #dd83893d
+def say_sql(sql:str, evidence:str) -> str:
+    "The thought before query `sql`: the tables it reads and the evidence's mapping of words to columns and values."
+    tabs = tables_of(sql)
+    return (f"The question is about {' and '.join(f'the {t} table' for t in tabs) or 'the database'}"
+            + (f". The evidence says: {evidence}." if evidence else ".") + " I can answer it with one query.")
+
+# %% ../../nbs/17_envs_sql.ipynb #94ac8133
+def template_pattern(text:str) -> re.Pattern:
+    "A template's text as a regex that reads its blanks back: each {blank} a named group, a repeated blank the same text."
+    out, seen = [], set()
+    for lit, name, _, _ in string.Formatter().parse(text):
+        out.append(re.escape(lit))
+        if name: out.append(f"(?P={name})" if name in seen else f"(?P<{name}>.+?)"); seen.add(name)
+    return re.compile("".join(out), re.S)
+
+# %% ../../nbs/17_envs_sql.ipynb #42372f4f
+def blank_value(name:str, text:str, evidence:str):
+    "The value of blank `name` read as `text`: a string where the template's `evidence` quotes it, else a number if it reads as one."
+    if f"'{{{name}}}'" in evidence: return text
+    for typ in (int, float):
+        try: return typ(text)
+        except ValueError: pass
+    return text
+
+# %% ../../nbs/17_envs_sql.ipynb #4b7333d2
+def invert(t:Template, question:str, evidence:str) -> dict|None:
+    "The blanks' values with which template `t` reads exactly `question` and `evidence`, or None."
+    q, e = template_pattern(t.question).fullmatch(question), template_pattern(t.evidence).fullmatch(evidence)
+    if not q or not e: return None
+    values = {k: blank_value(k, v, t.evidence) for k, v in {**e.groupdict(), **q.groupdict()}.items()}
+    return values if instantiate(t, values)[:2] == (question, evidence) else None
+
+# %% ../../nbs/17_envs_sql.ipynb #f130e74d
+def read_question(obs:str) -> tuple[str, str, str]:
+    "The database's name, the question and the evidence in a SQLGym first observation."
+    head, _, rest = obs.partition("\n\n")
+    question, _, evidence = rest.partition("\nEvidence: ")
+    return head.split(" ", 1)[0], question.strip(), evidence.strip()
+
+def parse_question(obs:str) -> str|None:
+    "The query that the question of first observation `obs` asks for, read through its database's templates; None if none reads it."
+    db, question, evidence = read_question(obs)
+    for t in [t for d in DOMAINS if d.name == db for t in d.templates]:
+        if (values := invert(t, question, evidence)) is not None: return instantiate(t, values)[2]
+
+# %% ../../nbs/17_envs_sql.ipynb #ac478514
 @patch
 def expert_action(self:SqlGymEnv) -> str:
-    "The expert's turn: the gold SQL, after a thought naming its tables and the evidence."
-    tabs = tables_of(self.q.sql)
-    why = (f"The question is about {' and '.join(f'the {t} table' for t in tabs) or 'the database'}"
-           + (f". The evidence says: {self.q.evidence}." if self.q.evidence else ".")
-           + " I can answer it with one query.")
-    return format_react(why, "```sql\n" + " ".join(self.q.sql.split()) + ";\n```")
+    "The imitable expert's turn: the query the question's wording asks for, read from the first observation alone."
+    obs = self.transcript[0][1]
+    sql, (db, _, evidence) = parse_question(obs), read_question(obs)
+    if sql is None:
+        first = re.search(r"Table (\S+) has columns", obs)
+        return format_react(f"I cannot read this question as one I know how to query in {db}, so I look at the data first.",
+                            f"```sql\nSELECT * FROM {first[1] if first else 'sqlite_master'} LIMIT 5;\n```")
+    return format_react(say_sql(sql, evidence), "```sql\n" + " ".join(sql.split()) + ";\n```")
+
+@patch
+def oracle_action(self:SqlGymEnv) -> str:
+    "The oracle's turn: the gold SQL, which the agent never sees, after the same kind of thought."
+    return format_react(say_sql(self.q.sql, self.q.evidence), "```sql\n" + " ".join(self.q.sql.split()) + ";\n```")
