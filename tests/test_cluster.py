@@ -43,11 +43,11 @@ def test_evolve_on_ray(tmp_path):
 def test_ablations_on_ray_with_seeds(tmp_path):
     """`ablations --ray local --seeds 2`: each seed's round 0 and each run × seed a Ray task; one table with the spread."""
     cli("data", "build", "--preset", "tiny", "--out", str(tmp_path))
-    res = cli("ablations", "--preset", "tiny", "--data", str(tmp_path), "--rows", "bc,bc-l", "--rounds", "0", "--seeds", "2",
+    res = cli("ablations", "--preset", "tiny", "--data", str(tmp_path), "--rows", "bc", "--rounds", "0", "--seeds", "2",
               "--no-sampled-eval", "--ray", "local")
     out = Path(res["out"])
-    assert list(res["rows"]) == ["bc", "bc-l"] and res["seeds"] == 2
+    assert list(res["rows"]) == ["bc"] and res["seeds"] == 2
     assert {"avg", "avg sd", "avg min", "avg max"} <= set(res["rows"]["bc"])
-    assert all((out/f"seed-{s}"/"bc"/"model").exists() and (out/f"seed-{s}"/"bc-l"/"model").exists() for s in (0, 1))
+    assert all((out/f"seed-{s}"/"bc"/"model").exists() for s in (0, 1))  # each seed its own round 0
     per_seed = (out/"ablations-seeds.csv").read_text().splitlines()
-    assert len(per_seed) == 1 + 2 * 2  # a header, then bc and bc-l for each seed
+    assert len(per_seed) == 1 + 2  # a header, then bc's row for each seed
