@@ -6,7 +6,7 @@
 __all__ = ['RolloutWorker', 'RayExecutor', 'EnvServerActor', 'RayEnvServers', 'bench_cluster']
 
 # %% ../nbs/52_cluster.ipynb #c4d64d0a
-import json, os, time
+import os, time
 from collections import deque
 from dataclasses import dataclass
 from tqdm.auto import tqdm
@@ -62,14 +62,15 @@ class RayExecutor:
                                      f"{ {k: free.get(k, 0) for k in need} }; fewer env servers or a larger cluster")
         return n
 
-# %% ../nbs/52_cluster.ipynb #384122fe
-def _record(r:Rollout, file, d:dict) -> Trajectory:
-    "Keep one finished episode of rollout `r`: in its results, its JSONL `file` and its monitor."
-    t = check_record(d)
-    r.finished[task_key(t)] = t
-    if file: file.write(json.dumps(d, ensure_ascii=False) + "\n"); file.flush()
-    if r.on_episode is not None: r.on_episode(t)
-    return t
+# %% ../nbs/52_cluster.ipynb #386cbab2
+@patch
+def _start(self:RayExecutor, ray, r:Rollout, spec, n_chunks:int):
+    "Start the agent replicas for rollout `r` (no more than its chunks, nor than the cluster has room for); a function that starts one more."
+    Worker = ray.remote(num_cpus=self.num_cpus, num_gpus=self.num_gpus)(RolloutWorker)
+    kw = dict(n_parallel=r.n_parallel, seed=r.seed, max_turns=r.max_turns, env_retries=r.env_retries)
+    new_worker = lambda: Worker.remote(spec, r.url, kw)
+    self.workers = [new_worker() for _ in range(min(self.actors, n_chunks, self.room(ray) if n_chunks else 0))]
+    return new_worker
 
 # %% ../nbs/52_cluster.ipynb #c3811f9c
 @patch
@@ -79,13 +80,11 @@ def run(self:RayExecutor, r:Rollout, spec) -> list[Trajectory]:
     r.finished = r._resume()
     todo = [t for t in r.tasks if t.key not in r.finished]
     chunks = deque(todo[i:i + self.chunk] for i in range(0, len(todo), self.chunk))
-    Worker = ray.remote(num_cpus=self.num_cpus, num_gpus=self.num_gpus)(RolloutWorker)
-    kw = dict(n_parallel=r.n_parallel, seed=r.seed, max_turns=r.max_turns, env_retries=r.env_retries)
-    self.workers = [Worker.remote(spec, r.url, kw) for _ in range(min(self.actors, len(chunks), self.room(ray) if chunks else 0))]
+    new_worker = self._start(ray, r, spec, len(chunks))
     inflight, restarts = {}, 0
     def give(a):
         if chunks: c = chunks.popleft(); inflight[self.workers[a].play.remote(c)] = (a, c)
-    file = open(r.out, "a", encoding="utf-8") if r.out else None
+    r.file = open(r.out, "a", encoding="utf-8") if r.out else None
     bar = tqdm(total=len(r.tasks), initial=len(r.finished), desc=f"{r.desc} (ray)", disable=not r.progress)
     try:
         for a in range(len(self.workers)): give(a)
@@ -96,11 +95,11 @@ def run(self:RayExecutor, r:Rollout, spec) -> list[Trajectory]:
             except ray.exceptions.RayActorError as e:
                 restarts += 1
                 if restarts > self.max_restarts: raise RuntimeError(f"{restarts} rollout actors died; giving up. The last: {str(e)[-800:]}") from None
-                self.workers[a] = Worker.remote(spec, r.url, kw); chunks.appendleft(c); give(a); continue
-            for d in records: _record(r, file, d); bar.update(1)
+                self.workers[a] = new_worker(); chunks.appendleft(c); give(a); continue
+            for t in map(check_record, records): r._keep(task_key(t), t); bar.update(1)
             give(a)
     finally:
-        if file: file.close()
+        if r.file: r.file.close()
         bar.close()
         for w in self.workers: ray.kill(w)  # their resources go back to the cluster now
     r.stats = {"executor": "ray", "actors": len(self.workers), "episodes": len(todo), "actor_restarts": restarts,
@@ -115,11 +114,11 @@ def map(self:RayExecutor, fn, calls:list[tuple], desc:str="tasks") -> list:
     "`[fn(*c) for c in calls]`, each call a Ray task with this executor's request (num_cpus, num_gpus); retried if its worker dies."
     ray = self.connect()
     task = ray.remote(num_cpus=self.num_cpus, num_gpus=self.num_gpus, max_retries=self.max_restarts)(_call)
-    todo = {task.remote(fn, *c): i for i, c in enumerate(calls)}
+    futures = [task.remote(fn, *c) for c in calls]
     with tqdm(total=len(calls), desc=f"{desc} (ray)") as bar:
-        pending = list(todo)
+        pending = futures
         while pending: _, pending = ray.wait(pending, num_returns=1); bar.update(1)
-    return ray.get(list(todo))
+    return ray.get(futures)
 
 # %% ../nbs/52_cluster.ipynb #7330dcf3
 class EnvServerActor:

@@ -259,8 +259,7 @@ def evaluate_model(self:AgentEvol, model:Path, out:Path, temperature:float=0.0, 
     "The AgentEval table of the model folder `model` on the run's envs, written to `out` (read back when it is there)."
     from agentgym_nb.evaluate import AgentSpec, evaluate, suite_items
     if not (out/"results.csv").exists():
-        spec = AgentSpec(str(model), self.preset, temperature=temperature, label=name)
-        agent = spec if self.cfg.executor else spec.make()
+        agent = AgentSpec(str(model), self.preset, temperature=temperature, label=name)  # made where the episodes run
         n = sum(len(v) for e, v in suite_items("agenteval", self.preset, self.seed).items() if e in self.envs)
         evaluate(agent, "agenteval", self.preset, out=out, seed=self.seed, progress=False, envs=self.envs,
                  on_episode=self.counter(n, f"{out.name}: "), executor=self.cfg.executor)

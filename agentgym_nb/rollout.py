@@ -83,7 +83,7 @@ class Rollout:
                  executor=None, # where the episodes run: None here, or e.g. a `cluster.RayExecutor` (then `agent` is an `AgentSpec`)
                 ):
         self.agent, self.tasks, self.url, self.n_parallel, self.seed = agent, as_tasks(items, samples), url, n_parallel, seed
-        self.executor = executor
+        self.executor, self.sessions = executor, 0  # sessions: opened over HTTP, which server the next one goes to
         self.out, self.max_turns, self.env_retries = Path(out) if out else None, max_turns, env_retries
         self.progress, self.desc, self.stats, self.on_episode = progress, desc, {}, on_episode
         blocking = any(env_class(t.env).blocking for t in self.tasks)
@@ -157,7 +157,7 @@ def _make(self:Rollout, name:str):
     "A new env of `name`: in process, or a session on the server at `url` (a list of servers: each session on the next)."
     if self.url is None: return make(name)
     urls = [self.url] if isinstance(self.url, str) else list(self.url)
-    self.sessions = getattr(self, "sessions", 0) + 1
+    self.sessions += 1
     return make_remote(name, urls[self.sessions % len(urls)])
 
 # %% ../nbs/50_rollout.ipynb #9f311c50
@@ -226,6 +226,14 @@ def _env_failed(self:Rollout, L:_Live, e:Exception):
     L.env, L.t0, L.env_s = RecordTrajectory(self._make(L.task.env), source=self.agent.name), time.perf_counter(), 0.0
     self._env_call(L, "reset")
 
+# %% ../nbs/50_rollout.ipynb #2c5cf0ed
+@patch
+def _keep(self:Rollout, key:str, traj:Trajectory):
+    "Keep the finished episode of task `key`: in the results, appended to the JSONL, shown to the monitor."
+    self.finished[key] = traj
+    if self.file: self.file.write(json.dumps(traj.to_dict(), ensure_ascii=False) + "\n"); self.file.flush()
+    if self.on_episode is not None: self.on_episode(traj)
+
 # %% ../nbs/50_rollout.ipynb #e96b797f
 @patch
 def _finish(self:Rollout, L:_Live, error:str|None=None):
@@ -237,14 +245,12 @@ def _finish(self:Rollout, L:_Live, error:str|None=None):
     if error: traj.success, traj.meta["error"] = False, error
     traj.meta.update(sample=t.sample, seconds=round(time.perf_counter() - L.t0, 4), env_seconds=round(L.env_s, 4))
     traj.meta.setdefault("score", float(traj.reward))
-    self.finished[t.key] = traj
     del self.live[t.key]
     if L.env is not None and not error: self.idle[t.env].append(L.env)
     elif L.env is not None: L.env.close()
-    if self.file: self.file.write(json.dumps(traj.to_dict(), ensure_ascii=False) + "\n"); self.file.flush()
+    self._keep(t.key, traj)
     self.bar.update(1)
     self.bar.set_postfix_str(self._rates(), refresh=False)
-    if self.on_episode is not None: self.on_episode(traj)
 
 # %% ../nbs/50_rollout.ipynb #7e5c316d
 @patch

@@ -14,7 +14,7 @@ __all__ = ['SQL_SEED', 'TRAIN_PER_DOMAIN', 'TEST_PER_DOMAIN', 'TIME_LIMIT_S', 'R
            'generated_questions', 'describe_database', 'QueryGuard', 'ReadOnlyConnection', 'printf_sizes',
            'guard_functions', 'connect_readonly', 'result_columns', 'read_rows', 'run_query', 'same_result', 'data_dir',
            'load_bird_or_spider', 'write_sample_data', 'questions', 'question_splits', 'question', 'parse_sql',
-           'SqlGymEnv', 'gold_rows', 'shown', 'tables_of', 'say_sql', 'template_pattern', 'blank_value', 'invert',
+           'SqlGymEnv', 'gold_rows', 'shown', 'tables_of', 'sql_turn', 'template_pattern', 'blank_value', 'invert',
            'read_question', 'parse_question']
 
 # %% ../../nbs/17_envs_sql.ipynb #54a750c4
@@ -1098,11 +1098,12 @@ def tables_of(sql:str) -> list[str]:
     return list(dict.fromkeys(n for n in names if n))
 
 # %% ../../nbs/17_envs_sql.ipynb #dd83893d
-def say_sql(sql:str, evidence:str) -> str:
-    "The thought before query `sql`: the tables it reads and the evidence's mapping of words to columns and values."
+def sql_turn(sql:str, evidence:str) -> str:
+    "The turn that runs `sql` on one line, after a thought naming the tables it reads and the evidence's mapping of words."
     tabs = tables_of(sql)
-    return (f"The question is about {' and '.join(f'the {t} table' for t in tabs) or 'the database'}"
-            + (f". The evidence says: {evidence}." if evidence else ".") + " I can answer it with one query.")
+    why = (f"The question is about {' and '.join(f'the {t} table' for t in tabs) or 'the database'}"
+           + (f". The evidence says: {evidence}." if evidence else ".") + " I can answer it with one query.")
+    return format_react(why, "```sql\n" + " ".join(sql.split()) + ";\n```")
 
 # %% ../../nbs/17_envs_sql.ipynb #94ac8133
 def template_pattern(text:str) -> re.Pattern:
@@ -1153,9 +1154,9 @@ def expert_action(self:SqlGymEnv) -> str:
         first = re.search(r"Table (\S+) has columns", obs)
         return format_react(f"I cannot read this question as one I know how to query in {db}, so I look at the data first.",
                             f"```sql\nSELECT * FROM {first[1] if first else 'sqlite_master'} LIMIT 5;\n```")
-    return format_react(say_sql(sql, evidence), "```sql\n" + " ".join(sql.split()) + ";\n```")
+    return sql_turn(sql, evidence)
 
 @patch
 def oracle_action(self:SqlGymEnv) -> str:
     "The oracle's turn: the gold SQL, which the agent never sees, after the same kind of thought."
-    return format_react(say_sql(self.q.sql, self.q.evidence), "```sql\n" + " ".join(self.q.sql.split()) + ";\n```")
+    return sql_turn(self.q.sql, self.q.evidence)
