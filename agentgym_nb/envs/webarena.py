@@ -4,10 +4,10 @@
 
 # %% auto #0
 __all__ = ['CHROMIUM', 'N_BROWSERS', 'SKIP_ROLES', 'EMPTY_ROLES', 'IGNORED_PROPS', 'KEYS', 'ACTION_HINT', 'PLACEHOLDERS',
-           'ENV_VARS', 'INSTRUCTION', 'BrowserThread', 'browser_thread', 'next_browser', 'tree_text', 'key_comb',
-           'Session', 'extract_action', 'parse_action', 'exact_match', 'must_include', 'fuzzy_match', 'string_match',
-           'url_match', 'rows_match', 'fill_url', 'OriginalSites', 'load_config_dir', 'LocalSiteSource', 'local_sites',
-           'WebArenaEnv']
+           'ENV_VARS', 'INSTRUCTION', 'READERS', 'BrowserThread', 'browser_thread', 'next_browser', 'tree_text',
+           'key_comb', 'Session', 'extract_action', 'parse_action', 'exact_match', 'must_include', 'fuzzy_match',
+           'string_match', 'url_match', 'rows_match', 'fill_url', 'OriginalSites', 'load_config_dir', 'LocalSiteSource',
+           'local_sites', 'WebArenaEnv', 'template_fields', 'observable_steps']
 
 # %% ../../nbs/25_envs_webarena.ipynb #16dbad6e
 import json, os, queue, re, sqlite3, threading, atexit
@@ -18,7 +18,7 @@ from urllib.parse import urlsplit, parse_qs, unquote
 from fastcore.basics import patch
 from ..react import InvalidAction, format_react
 from ..core import TextEnv, register
-from .webarena_sites import SPLITS
+from .webarena_sites import SPLITS, TEMPLATES
 
 # %% ../../nbs/25_envs_webarena.ipynb #44af622d
 CHROMIUM = os.environ.get("AGENTGYM_CHROMIUM", "/usr/bin/chromium")
@@ -687,34 +687,138 @@ def detail(self:WebArenaEnv) -> dict:
                  url=self._call(self.session.url) if self.session is not None else None)
     return d
 
-# %% ../../nbs/25_envs_webarena.ipynb #fd5b0eae
+# %% ../../nbs/25_envs_webarena.ipynb #afb3c9d6
+@patch
+def _plan_turn(self:WebArenaEnv, st:dict) -> tuple[str, str]:
+    "`(action, reason)` for plan step `st` on the current page."
+    do = st["do"]
+    if do in ("click", "hover", "type"):
+        i = self._shown_id(st["role"], st["name"])
+        if i is None: return "scroll [down]", f"I cannot see the {st['role']} '{st['name']}' yet."
+        if do == "type": return f"type [{i}] [{st['text']}] [{int(st.get('enter', 1))}]", f"I type '{st['text']}' into the {st['role']} '{st['name']}'."
+        return f"{do} [{i}]", f"I {do} the {st['role']} '{st['name']}'."
+    if do == "press": return f"press [{st['key']}]", f"I press {st['key']}."
+    if do == "scroll": return f"scroll [{st.get('direction', 'down')}]", "I scroll."
+    if do == "goto": return f"goto [{self._call(self.session.shown_url, fill_url(st['url'], self.sites.urls))}]", "I go to the page directly."
+    if do in ("go_back", "go_forward", "new_tab", "close_tab"): return do, f"I {do.replace('_', ' ')}."
+    if do == "tab_focus": return f"tab_focus [{st['n']}]", "I switch tabs."
+    if do == "stop": return f"stop [{st.get('answer', '')}]", "I have what the objective asks for."
+    raise ValueError(f"unknown plan step {do!r}")
+
+# %% ../../nbs/25_envs_webarena.ipynb #8ac257b3
+@patch
+def _shown_id(self:WebArenaEnv, role:str, name:str) -> int|None:
+    "The id of the first element of `role` and `name` in the current tree."
+    return next((i for i, v in self.session.shown.items() if v["role"] == role and v["name"] == _clean(name)), None)
+
+# %% ../../nbs/25_envs_webarena.ipynb #95288ad3
+@patch
+def oracle_action(self:WebArenaEnv) -> str:
+    "The next turn of the task's gold plan (the upper bound; it knows the database)."
+    plan = self.task.get("expert") or []
+    if self._plan_pos >= len(plan): return format_react("The plan is done.", "stop [N/A]")
+    st = plan[self._plan_pos]; act, why = self._plan_turn(st)
+    self._pending = (act, self._plan_pos - (act == "scroll [down]" and st["do"] != "scroll"))  # a scroll to find a target keeps the step
+    return format_react(why, act)
+
+# %% ../../nbs/25_envs_webarena.ipynb #3ce2d62b
+def template_fields(intent:str) -> tuple[int, dict]|None:
+    "`(template id, {field: value})` of the first of our templates whose wording `intent` fills; None if none does."
+    for tid, (kind, site, tpl, f) in TEMPLATES.items():
+        pat = re.sub(r"\\\{\\\{(\w+)\\\}\\\}", r"(?P<\1>.+?)", re.escape(tpl))
+        if m := re.fullmatch(pat, intent): return tid, m.groupdict()
+    return None
+
+# %% ../../nbs/25_envs_webarena.ipynb #dc1a8fed
+def observable_steps(plan:list, tid:int) -> list:
+    "The plan's steps an observer of template `tid` can take: no database-counted paging, the author's link read off the page."
+    out = []
+    for st in plan:
+        if st.get("name") == "Next Page" and tid != 130: continue  # 130 names its page in the objective
+        if tid == 133 and st["do"] == "click" and st is plan[-2]: st = {"do": "click", "role": "link", "read": "author"}
+        out.append(st)
+    return out
+
+# %% ../../nbs/25_envs_webarena.ipynb #1db45ee8
+def _match(items, pattern, role=None):
+    "The first `re.fullmatch` of `pattern` on a shown element's name (of `role`)."
+    return next((m for r, n in items if role in (None, r) for m in [re.fullmatch(pattern, n)] if m), None)
+
+def _after(items, role, name):
+    "The elements shown after the first of `role` and `name`."
+    k = next((k for k, (r, n) in enumerate(items) if r == role and n.startswith(name)), len(items))
+    return items[k + 1:]
+
+# %% ../../nbs/25_envs_webarena.ipynb #76e77cbe
+def _rows(items) -> list[list[str]]:
+    "The cells of each table row shown (rows without cells left out)."
+    rows = []
+    for r, n in items:
+        if r == "row": rows.append([])
+        elif r == "cell" and rows: rows[-1].append(n)
+    return [x for x in rows if x]
+
+def _reviews(items) -> list[tuple]:
+    "`(title, stars, nickname, date)` of each product review shown."
+    return [(t, int(m[1]), m[2], m[3]) for (_, t), (_, n) in zip(items, items[1:])
+            if (m := re.fullmatch(r"- Rating: (\d) of 5 - Review by (.+) on (\S+)", n))]
+
+# %% ../../nbs/25_envs_webarena.ipynb #7e0d559f
+def _price(f, items):
+    if _match(items, r"0 items"): return "N/A", f"the search for '{f['product']}' found 0 items: the shop does not sell it"
+    m = _match(items, r"Price: (\$[\d,.]+)"); return m[1], f"the page says '{m[0]}'"
+
+def _stars(f, items):
+    names = [n for _, k, n, _ in _reviews(items) if k == int(f["rating"])]
+    return ", ".join(names), f"the reviews rated {f['rating']} of 5 are by {', '.join(names)}"
+
+def _latest(f, items):
+    t, _, _, d = max(_reviews(items), key=lambda r: r[3]); return t, f"the latest review, on {d}, is titled '{t}'"
+
+# %% ../../nbs/25_envs_webarena.ipynb #49ad509b
+def _said(pattern, role=None):
+    "A reader of the first element whose name matches `pattern`: its group 1 is the answer."
+    def read(f, items):
+        m = _match(items, pattern, role); return m[1], f"the page says '{m[0]}'"
+    return read
+
+def _cell(col, pick):
+    "A reader of column `col` of the table rows that `pick` keeps, joined by '; '."
+    def read(f, items):
+        got = [r[col] for r in _rows(items) if pick(r)]; return "; ".join(got), f"the table lists {'; '.join(got)}"
+    return read
+
+# %% ../../nbs/25_envs_webarena.ipynb #a9d5f0e5
+def _link_after(role, name):
+    "A reader of the first link after the element of `role` whose name starts with `name`."
+    def read(f, items):
+        n = next(n for r, n in _after(items, role, name) if r == "link"); return n, f"the link after '{name}' is '{n}'"
+    return read
+
+READERS = {100: _price, 101: _said(r"Customer Reviews \((\d+)\)", "heading"), 102: _stars, 103: _latest,
+           104: _said(r"Grand Total: (\$[\d,.]+)"), 105: _cell(0, lambda r: True), 110: _cell(1, lambda r: r[0] == "1"),
+           111: _said(r"Email: (\S+)"), 112: _said(r"Orders \((\d+)\)", "heading"), 113: _said(r"Order Status: (.+)"),
+           120: _link_after("StaticText", "Submitted"), 121: _said(r"(\d+) comments?", "heading"), 122: _link_after("link", "Top")}
+
+# %% ../../nbs/25_envs_webarena.ipynb #f39db0e6
 @patch
 def expert_action(self:WebArenaEnv) -> str:
-    plan = self.task.get("expert") or []
-    if self._plan_pos >= len(plan): act, why = "stop [N/A]", "The plan is done."
-    else:
-        st = plan[self._plan_pos]; do = st["do"]
-        def find():
-            for i, v in self.session.shown.items():
-                if v["role"] == st["role"] and v["name"] == _clean(st["name"]): return i
-            return None
-        if do in ("click", "hover", "type"):
-            i = find()
-            if i is None: act, why = "scroll [down]", f"I cannot see the {st['role']} '{st['name']}' yet."
-            elif do == "type":
-                act = f"type [{i}] [{st['text']}] [{int(st.get('enter', 1))}]"
-                why = f"I type '{st['text']}' into the {st['role']} '{st['name']}'."
-            else: act, why = f"{do} [{i}]", f"I {do} the {st['role']} '{st['name']}'."
-        elif do == "press": act, why = f"press [{st['key']}]", f"I press {st['key']}."
-        elif do == "scroll": act, why = f"scroll [{st.get('direction', 'down')}]", "I scroll."
-        elif do == "goto":
-            url = fill_url(st["url"], self.sites.urls)
-            act, why = f"goto [{self._call(self.session.shown_url, url)}]", "I go to the page directly."
-        elif do in ("go_back", "go_forward", "new_tab", "close_tab"): act, why = do, f"I {do.replace('_', ' ')}."
-        elif do == "tab_focus": act, why = f"tab_focus [{st['n']}]", "I switch tabs."
-        elif do == "stop": act, why = f"stop [{st.get('answer', '')}]", "I have what the objective asks for."
-        else: raise ValueError(f"unknown plan step {do!r}")
-        self._pending = (act, self._plan_pos)
+    "The imitable expert's next turn: from the objective and the page shown, never the database."
+    got = template_fields(self.task["intent"])
+    if got is None: return format_react("I cannot read this objective with the templates I know.", "stop [N/A]")
+    (tid, fields), items = got, [(v["role"], v["name"]) for v in self.session.shown.values()]
+    steps = observable_steps(self.task.get("expert") or [], tid)
+    st, pos = (steps[self._plan_pos], self._plan_pos) if self._plan_pos < len(steps) else ({"do": "stop"}, len(steps))
+    author = READERS[120](fields, items)[0] if st.get("read") == "author" else None
+    if author: st = dict(st, name=author)
+    if st["do"] == "stop":
+        ans, seen = READERS[tid](fields, items) if tid in READERS else ("", "")
+        act, why = f"stop [{ans}]", f"The objective asks: {self.task['intent']} On this page {seen}." if seen else "I am where the objective asks to be."
+    elif st["do"] in ("click", "type") and self._shown_id(st["role"], st["name"]) is None and self._shown_id("link", "Next Page") is not None:
+        act, why, pos = f"click [{self._shown_id('link', 'Next Page')}]", f"I do not see the {st['role']} '{st['name']}' on this page, so I go to the next page.", pos - 1
+    else: act, why = self._plan_turn(st); pos -= act == "scroll [down]" and st["do"] != "scroll"  # a scroll to find a target keeps the step
+    if author and act.startswith("click"): why = f"The post was submitted by {author}, so I open the profile page of {author}."
+    self._pending = (act, pos)
     return format_react(why, act)
 
 # %% ../../nbs/25_envs_webarena.ipynb #2919a790
