@@ -687,7 +687,7 @@ def detail(self:WebArenaEnv) -> dict:
                  url=self._call(self.session.url) if self.session is not None else None)
     return d
 
-# %% ../../nbs/25_envs_webarena.ipynb #afb3c9d6
+# %% ../../nbs/25_envs_webarena.ipynb #68aab381
 @patch
 def _plan_turn(self:WebArenaEnv, st:dict) -> tuple[str, str]:
     "`(action, reason)` for plan step `st` on the current page."
@@ -705,13 +705,13 @@ def _plan_turn(self:WebArenaEnv, st:dict) -> tuple[str, str]:
     if do == "stop": return f"stop [{st.get('answer', '')}]", "I have what the objective asks for."
     raise ValueError(f"unknown plan step {do!r}")
 
-# %% ../../nbs/25_envs_webarena.ipynb #8ac257b3
+# %% ../../nbs/25_envs_webarena.ipynb #5f31cfb3
 @patch
 def _shown_id(self:WebArenaEnv, role:str, name:str) -> int|None:
     "The id of the first element of `role` and `name` in the current tree."
     return next((i for i, v in self.session.shown.items() if v["role"] == role and v["name"] == _clean(name)), None)
 
-# %% ../../nbs/25_envs_webarena.ipynb #95288ad3
+# %% ../../nbs/25_envs_webarena.ipynb #5ee3557b
 @patch
 def oracle_action(self:WebArenaEnv) -> str:
     "The next turn of the task's gold plan (the upper bound; it knows the database)."
@@ -721,7 +721,7 @@ def oracle_action(self:WebArenaEnv) -> str:
     self._pending = (act, self._plan_pos - (act == "scroll [down]" and st["do"] != "scroll"))  # a scroll to find a target keeps the step
     return format_react(why, act)
 
-# %% ../../nbs/25_envs_webarena.ipynb #3ce2d62b
+# %% ../../nbs/25_envs_webarena.ipynb #39f0657f
 def template_fields(intent:str) -> tuple[int, dict]|None:
     "`(template id, {field: value})` of the first of our templates whose wording `intent` fills; None if none does."
     for tid, (kind, site, tpl, f) in TEMPLATES.items():
@@ -729,7 +729,7 @@ def template_fields(intent:str) -> tuple[int, dict]|None:
         if m := re.fullmatch(pat, intent): return tid, m.groupdict()
     return None
 
-# %% ../../nbs/25_envs_webarena.ipynb #dc1a8fed
+# %% ../../nbs/25_envs_webarena.ipynb #908d07f5
 def observable_steps(plan:list, tid:int) -> list:
     "The plan's steps an observer of template `tid` can take: no database-counted paging, the author's link read off the page."
     out = []
@@ -739,7 +739,7 @@ def observable_steps(plan:list, tid:int) -> list:
         out.append(st)
     return out
 
-# %% ../../nbs/25_envs_webarena.ipynb #1db45ee8
+# %% ../../nbs/25_envs_webarena.ipynb #f578bf02
 def _match(items, pattern, role=None):
     "The first `re.fullmatch` of `pattern` on a shown element's name (of `role`)."
     return next((m for r, n in items if role in (None, r) for m in [re.fullmatch(pattern, n)] if m), None)
@@ -749,7 +749,7 @@ def _after(items, role, name):
     k = next((k for k, (r, n) in enumerate(items) if r == role and n.startswith(name)), len(items))
     return items[k + 1:]
 
-# %% ../../nbs/25_envs_webarena.ipynb #76e77cbe
+# %% ../../nbs/25_envs_webarena.ipynb #21303220
 def _rows(items) -> list[list[str]]:
     "The cells of each table row shown (rows without cells left out)."
     rows = []
@@ -763,7 +763,7 @@ def _reviews(items) -> list[tuple]:
     return [(t, int(m[1]), m[2], m[3]) for (_, t), (_, n) in zip(items, items[1:])
             if (m := re.fullmatch(r"- Rating: (\d) of 5 - Review by (.+) on (\S+)", n))]
 
-# %% ../../nbs/25_envs_webarena.ipynb #7e0d559f
+# %% ../../nbs/25_envs_webarena.ipynb #15505061
 def _price(f, items):
     if _match(items, r"0 items"): return "N/A", f"the search for '{f['product']}' found 0 items: the shop does not sell it"
     m = _match(items, r"Price: (\$[\d,.]+)"); return m[1], f"the page says '{m[0]}'"
@@ -775,7 +775,7 @@ def _stars(f, items):
 def _latest(f, items):
     t, _, _, d = max(_reviews(items), key=lambda r: r[3]); return t, f"the latest review, on {d}, is titled '{t}'"
 
-# %% ../../nbs/25_envs_webarena.ipynb #49ad509b
+# %% ../../nbs/25_envs_webarena.ipynb #db6795c6
 def _said(pattern, role=None):
     "A reader of the first element whose name matches `pattern`: its group 1 is the answer."
     def read(f, items):
@@ -788,7 +788,7 @@ def _cell(col, pick):
         got = [r[col] for r in _rows(items) if pick(r)]; return "; ".join(got), f"the table lists {'; '.join(got)}"
     return read
 
-# %% ../../nbs/25_envs_webarena.ipynb #a9d5f0e5
+# %% ../../nbs/25_envs_webarena.ipynb #7f4f25a6
 def _link_after(role, name):
     "A reader of the first link after the element of `role` whose name starts with `name`."
     def read(f, items):
@@ -800,7 +800,7 @@ READERS = {100: _price, 101: _said(r"Customer Reviews \((\d+)\)", "heading"), 10
            111: _said(r"Email: (\S+)"), 112: _said(r"Orders \((\d+)\)", "heading"), 113: _said(r"Order Status: (.+)"),
            120: _link_after("StaticText", "Submitted"), 121: _said(r"(\d+) comments?", "heading"), 122: _link_after("link", "Top")}
 
-# %% ../../nbs/25_envs_webarena.ipynb #f39db0e6
+# %% ../../nbs/25_envs_webarena.ipynb #fb682601
 @patch
 def expert_action(self:WebArenaEnv) -> str:
     "The imitable expert's next turn: from the objective and the page shown, never the database."
