@@ -12,7 +12,7 @@ from agentgym_nb.core import CHARSET, env_class, gym_id, make, pick_items
 from agentgym_nb.expert import expert_episode
 
 ENVS = agentgym_nb.list_envs()
-EXPERT_SAMPLE = {"sciworld": 6, "webarena": 10}  # test items the expert must solve here; slow envs check more in `agentgym-nb expert`
+EXPERT_SAMPLE = {"sciworld": 6, "webarena": 10, "alfworld": 20}  # test items the expert must solve here; slow envs check more in `agentgym-nb expert`
 EXPERT_FLOOR = {"babyai": 0.85, "maze": 0.75}  # success the expert must reach (default 0.95): the imitable experts of BabyAI (multi-room levels) and the 11x11 maze (loops, long corridors) explore from the text alone
 BAD_ACTIONS = ["", "   ", "Thought:\nno action here", "Action: a\nAction: b", "x" * 100_000, "café – ünïcode ✓",
                b"\xff\xfe not utf-8", "\x00\x01", 12345]
