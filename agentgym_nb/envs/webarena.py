@@ -648,7 +648,7 @@ def _parse(self:WebArenaEnv, action:str):
 @patch
 def _step(self:WebArenaEnv, parsed) -> tuple[str, float, bool]:
     text, (kind, args) = parsed
-    if self._pending is not None and self._pending[0] == text: self._plan_pos = self._pending[1] + 1
+    if self._pending is not None and self._pending[0] == text: self._plan_pos = self._pending[1]  # the step after the player's own action
     self._pending = None
     if kind == "stop":
         self.answer = args[0]; self.prev_action = text.strip()
@@ -689,20 +689,20 @@ def detail(self:WebArenaEnv) -> dict:
 
 # %% ../../nbs/25_envs_webarena.ipynb #68aab381
 @patch
-def _plan_turn(self:WebArenaEnv, st:dict) -> tuple[str, str]:
-    "`(action, reason)` for plan step `st` on the current page."
+def _plan_turn(self:WebArenaEnv, st:dict) -> tuple[str, str, bool]:
+    "`(action, reason, done)` for plan step `st` on the current page; not `done` while it scrolls to find its target."
     do = st["do"]
     if do in ("click", "hover", "type"):
         i = self._shown_id(st["role"], st["name"])
-        if i is None: return "scroll [down]", f"I cannot see the {st['role']} '{st['name']}' yet."
-        if do == "type": return f"type [{i}] [{st['text']}] [{int(st.get('enter', 1))}]", f"I type '{st['text']}' into the {st['role']} '{st['name']}'."
-        return f"{do} [{i}]", f"I {do} the {st['role']} '{st['name']}'."
-    if do == "press": return f"press [{st['key']}]", f"I press {st['key']}."
-    if do == "scroll": return f"scroll [{st.get('direction', 'down')}]", "I scroll."
-    if do == "goto": return f"goto [{self._call(self.session.shown_url, fill_url(st['url'], self.sites.urls))}]", "I go to the page directly."
-    if do in ("go_back", "go_forward", "new_tab", "close_tab"): return do, f"I {do.replace('_', ' ')}."
-    if do == "tab_focus": return f"tab_focus [{st['n']}]", "I switch tabs."
-    if do == "stop": return f"stop [{st.get('answer', '')}]", "I have what the objective asks for."
+        if i is None: return "scroll [down]", f"I cannot see the {st['role']} '{st['name']}' yet.", False
+        if do == "type": return f"type [{i}] [{st['text']}] [{int(st.get('enter', 1))}]", f"I type '{st['text']}' into the {st['role']} '{st['name']}'.", True
+        return f"{do} [{i}]", f"I {do} the {st['role']} '{st['name']}'.", True
+    if do == "press": return f"press [{st['key']}]", f"I press {st['key']}.", True
+    if do == "scroll": return f"scroll [{st.get('direction', 'down')}]", "I scroll.", True
+    if do == "goto": return f"goto [{self._call(self.session.shown_url, fill_url(st['url'], self.sites.urls))}]", "I go to the page directly.", True
+    if do in ("go_back", "go_forward", "new_tab", "close_tab"): return do, f"I {do.replace('_', ' ')}.", True
+    if do == "tab_focus": return f"tab_focus [{st['n']}]", "I switch tabs.", True
+    if do == "stop": return f"stop [{st.get('answer', '')}]", "I have what the objective asks for.", True
     raise ValueError(f"unknown plan step {do!r}")
 
 # %% ../../nbs/25_envs_webarena.ipynb #5f31cfb3
@@ -717,8 +717,8 @@ def oracle_action(self:WebArenaEnv) -> str:
     "The next turn of the task's gold plan (the upper bound; it knows the database)."
     plan = self.task.get("expert") or []
     if self._plan_pos >= len(plan): return format_react("The plan is done.", "stop [N/A]")
-    st = plan[self._plan_pos]; act, why = self._plan_turn(st)
-    self._pending = (act, self._plan_pos - (act == "scroll [down]" and st["do"] != "scroll"))  # a scroll to find a target keeps the step
+    act, why, done = self._plan_turn(plan[self._plan_pos])
+    self._pending = (act, self._plan_pos + done)
     return format_react(why, act)
 
 # %% ../../nbs/25_envs_webarena.ipynb #39f0657f
@@ -811,14 +811,15 @@ def expert_action(self:WebArenaEnv) -> str:
     st, pos = (steps[self._plan_pos], self._plan_pos) if self._plan_pos < len(steps) else ({"do": "stop"}, len(steps))
     author = READERS[120](fields, items)[0] if st.get("read") == "author" else None
     if author: st = dict(st, name=author)
+    nxt = self._shown_id("link", "Next Page")
     if st["do"] == "stop":
         ans, seen = READERS[tid](fields, items) if tid in READERS else ("", "")
-        act, why = f"stop [{ans}]", f"The objective asks: {self.task['intent']} On this page {seen}." if seen else "I am where the objective asks to be."
-    elif st["do"] in ("click", "type") and self._shown_id(st["role"], st["name"]) is None and self._shown_id("link", "Next Page") is not None:
-        act, why, pos = f"click [{self._shown_id('link', 'Next Page')}]", f"I do not see the {st['role']} '{st['name']}' on this page, so I go to the next page.", pos - 1
-    else: act, why = self._plan_turn(st); pos -= act == "scroll [down]" and st["do"] != "scroll"  # a scroll to find a target keeps the step
+        act, why, done = f"stop [{ans}]", f"The objective asks: {self.task['intent']} On this page {seen}." if seen else "I am where the objective asks to be.", True
+    elif st["do"] in ("click", "type") and self._shown_id(st["role"], st["name"]) is None and nxt is not None:
+        act, why, done = f"click [{nxt}]", f"I do not see the {st['role']} '{st['name']}' on this page, so I go to the next page.", False
+    else: act, why, done = self._plan_turn(st)
     if author and act.startswith("click"): why = f"The post was submitted by {author}, so I open the profile page of {author}."
-    self._pending = (act, pos)
+    self._pending = (act, pos + done)
     return format_react(why, act)
 
 # %% ../../nbs/25_envs_webarena.ipynb #2919a790
