@@ -5,13 +5,14 @@
 # %% auto #0
 __all__ = ['IGNORE', 'supervised_spans', 'reply_span', 'span_labels', 'message_token_segments', 'encode_example', 'BCConfig',
            'BCTrainer', 'warn_skipped', 'epoch_order', 'collate', 'autocast', 'rows_by_head', 'decode_shared',
-           'supervised_loss', 'action_of', 'heldout_turns', 'action_accuracy', 'shorten_history', 'imitation_verdict',
-           'bench_train']
+           'supervised_loss', 'supervised_count', 'op_threads', 'backward_shares', 'action_of', 'heldout_turns',
+           'action_accuracy', 'shorten_history', 'imitation_verdict', 'bench_train']
 
 # %% ../nbs/43_bc.ipynb #477240f5
 import agentgym_nb.config  # sets OMP_WAIT_POLICY before torch loads
-import json, os, random, shutil, time, warnings
+import json, os, random, shutil, threading, time, warnings
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 import numpy as np, torch
@@ -87,6 +88,7 @@ class BCConfig:
     action_turns: int = 100  # held-out expert turns per env whose action the model is asked for after training (0: skip)
     max_new_tokens: int = 128  # reply cap when it is asked
     share_heads: bool = True  # read an instruction shared by rows of a micro-batch once (`supervised_loss`); off under unsloth
+    workers: int = 2  # on a CPU: threads that share each micro-batch (`backward_shares`); a GPU uses 1
 
     @classmethod
     def from_preset(cls, p:Preset, data:str, out:str, seed:int=0, **overrides) -> "BCConfig":
@@ -118,6 +120,7 @@ class BCTrainer:
                 tok.save_pretrained(tok_dir)
         self.model, self.tokenizer, self.how = load_model(cfg.model, tok)
         self.share_heads = cfg.share_heads and not self.how.startswith("unsloth")  # its patched forward recomputes with checkpointing
+        self.workers = cfg.workers if self.model.device.type == "cpu" else 1
         self.examples, trajs, self.skipped, self.dropped_turns = self._encode(trajs)
         rng = np.random.default_rng(cfg.seed)
         order = rng.permutation(len(self.examples))
@@ -221,6 +224,48 @@ def supervised_loss(model, # a causal LM (tiny, hub, or peft)
         total = total + torch.nn.functional.cross_entropy(logits.float(), labels[keep], reduction="sum"); n += int(keep.sum())
     return total, n
 
+# %% ../nbs/43_bc.ipynb #c1d2e3f4
+def supervised_count(examples:list[dict]) -> int:
+    "How many labels `supervised_loss` predicts in `examples` (each row's labels after its first token)."
+    return sum(l != IGNORE for e in examples for l in e["labels"][1:])
+
+# %% ../nbs/43_bc.ipynb #c3d4e5f6
+@contextmanager
+def op_threads(n:int):
+    "Inside the block, each torch CPU operation runs on `n` threads (at least 1)."
+    was = torch.get_num_threads(); torch.set_num_threads(max(1, n))
+    try: yield
+    finally: torch.set_num_threads(was)
+
+# %% ../nbs/43_bc.ipynb #c4d5e6f7
+def _share_grads(model, rows, pad_id, share_heads, scale, params, done, i):
+    "Thread `i`'s work: its share's summed loss and the gradients of `scale` × it (or the error it met) in `done[i]`."
+    try:
+        total, _ = supervised_loss(model, rows, pad_id, share_heads)
+        done[i] = (total.item(), torch.autograd.grad(total * scale, params, allow_unused=True))
+    except BaseException as e: done[i] = e
+
+# %% ../nbs/43_bc.ipynb #c5d6e7f8
+def backward_shares(model, examples:list[dict], pad_id:int, share_heads:bool=True,
+                    workers:int=1, # threads, each with a share of the rows and of torch's CPU threads
+                    scale:float=1.0, # the gradients are those of `scale` × the summed loss
+                   ) -> float:
+    "Backward of `examples`' summed loss (times `scale`) into the parameters' `.grad`, their rows shared among `workers` threads; returns the summed loss."
+    by_len = sorted(examples, key=lambda e: len(e["input_ids"]))
+    shares = [s for s in (by_len[i::workers] for i in range(workers)) if s]
+    if len(shares) == 1:
+        total, _ = supervised_loss(model, shares[0], pad_id, share_heads); (total * scale).backward(); return total.item()
+    params, done = [p for p in model.parameters() if p.requires_grad], [None] * len(shares)
+    with op_threads(torch.get_num_threads() // len(shares)):
+        threads = [threading.Thread(target=_share_grads, args=(model, s, pad_id, share_heads, scale, params, done, i)) for i, s in enumerate(shares)]
+        for t in threads: t.start()
+        for t in threads: t.join()
+    if err := next((d for d in done if isinstance(d, BaseException)), None): raise err
+    for k, p in enumerate(params):
+        for _, grads in done:  # in share order: the same sum on every run
+            if grads[k] is not None: p.grad = grads[k] if p.grad is None else p.grad + grads[k]
+    return sum(loss for loss, _ in done)
+
 # %% ../nbs/43_bc.ipynb #85323b5f
 @patch
 def next_batch(self:BCTrainer) -> list[dict]:
@@ -243,11 +288,10 @@ def step(self:BCTrainer) -> dict:
     self.model.train(); t0 = time.perf_counter()
     loss_sum, tokens, sup = 0.0, 0, 0
     for _ in range(self.cfg.grad_accum):
-        rows = self.next_batch()
-        total, n = supervised_loss(self.model, rows, self.tokenizer.pad_token_id, self.share_heads)
-        loss = total / max(n, 1) / self.cfg.grad_accum
-        loss.backward()
-        loss_sum += loss.item(); tokens += sum(len(e["input_ids"]) for e in rows); sup += n
+        rows = self.next_batch(); n = supervised_count(rows)
+        scale = 1 / max(n, 1) / self.cfg.grad_accum  # the mean over supervised tokens, and over micro-batches
+        loss_sum += scale * backward_shares(self.model, rows, self.tokenizer.pad_token_id, self.share_heads, self.workers, scale)
+        tokens += sum(len(e["input_ids"]) for e in rows); sup += n
     torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
     self.opt.step(); self.sched.step(); self.opt.zero_grad(set_to_none=True)
     self.step_n += 1
