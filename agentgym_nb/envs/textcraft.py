@@ -800,7 +800,7 @@ def expert_table(items, name:str="textcraft") -> dict:
     return out
 
 # %% ../../nbs/13_envs_textcraft.ipynb #e6b89c52
-TextCraftD2Env = register_variant(TextCraftEnv, "textcraft-d2", "TextCraftD2", max_depth=2, max_turns=20)
+TextCraftD2Env = register_variant(TextCraftEnv, "textcraft-d2", "TextCraftD2", max_depth=2, max_turns=12)
 
 
 # %% ../../nbs/13_envs_textcraft.ipynb #0ed44708
