@@ -4,9 +4,9 @@
 
 # %% auto #0
 __all__ = ['IGNORE', 'supervised_spans', 'reply_span', 'span_labels', 'message_token_segments', 'encode_example', 'BCConfig',
-           'BCTrainer', 'warn_skipped', 'epoch_order', 'collate', 'autocast', 'rows_by_head', 'decode_shared',
-           'supervised_loss', 'supervised_count', 'op_threads', 'backward_shares', 'action_of', 'heldout_turns',
-           'action_accuracy', 'shorten_history', 'imitation_verdict', 'bench_train']
+           'run_tokenizer', 'adamw', 'BCTrainer', 'warn_skipped', 'epoch_order', 'collate', 'autocast', 'rows_by_head',
+           'decode_shared', 'supervised_loss', 'supervised_count', 'op_threads', 'backward_shares', 'action_of',
+           'heldout_turns', 'action_accuracy', 'shorten_history', 'imitation_verdict', 'bench_train']
 
 # %% ../nbs/43_bc.ipynb #477240f5
 import agentgym_nb.config  # sets OMP_WAIT_POLICY before torch loads
@@ -100,6 +100,24 @@ class BCConfig:
                              lr=p.bc_lr, warmup_steps=p.bc_warmup, max_steps=p.bc_steps, eval_every=p.bc_eval_every,
                              ckpt_every=p.bc_ckpt_every, seed=seed, max_new_tokens=p.max_new_tokens), **overrides})
 
+# %% ../nbs/43_bc.ipynb #d1e2f3a4
+def run_tokenizer(cfg:BCConfig, trajs:list, folder:Path):
+    "The tiny model's tokenizer: the one a run saved in `folder` (a resumed run), else one trained on `trajs` and saved there; None for a hub model."
+    if cfg.model.name != "tiny": return None
+    if (folder/"tokenizer.json").exists():
+        from transformers import AutoTokenizer
+        return AutoTokenizer.from_pretrained(folder)
+    tok = train_tokenizer((c["value"] for t in trajs for c in t.conversations), vocab_size=cfg.vocab_size)
+    tok.save_pretrained(folder)
+    return tok
+
+# %% ../nbs/43_bc.ipynb #d2e3f4a5
+def adamw(model:torch.nn.Module, cfg:BCConfig) -> torch.optim.AdamW:
+    "AdamW on `model`'s trainable weights, with `cfg.weight_decay` on its matrices only."
+    ps = [p for p in model.parameters() if p.requires_grad]
+    return torch.optim.AdamW([{"params": [p for p in ps if p.dim() >= 2], "weight_decay": cfg.weight_decay},
+                              {"params": [p for p in ps if p.dim() < 2], "weight_decay": 0.0}], lr=cfg.lr, betas=(0.9, 0.95))
+
 # %% ../nbs/43_bc.ipynb #0b2075b3
 class BCTrainer:
     "Behaviour cloning: `step()` one optimizer step at a time, or `fit()` to the end; resumes from `cfg.out`."
@@ -109,16 +127,7 @@ class BCTrainer:
         _seed_all(cfg.seed)
         trajs = load_trajectories(cfg.data)
         if not trajs: raise ValueError(f"no trajectories in {cfg.data}")
-        tok_dir = self.out/"tokenizer"
-        tok = None
-        if cfg.model.name == "tiny":
-            if (tok_dir/"tokenizer.json").exists():
-                from transformers import AutoTokenizer
-                tok = AutoTokenizer.from_pretrained(tok_dir)
-            else:
-                tok = train_tokenizer((c["value"] for t in trajs for c in t.conversations), vocab_size=cfg.vocab_size)
-                tok.save_pretrained(tok_dir)
-        self.model, self.tokenizer, self.how = load_model(cfg.model, tok)
+        self.model, self.tokenizer, self.how = load_model(cfg.model, run_tokenizer(cfg, trajs, self.out/"tokenizer"))
         self.share_heads = cfg.share_heads and not self.how.startswith("unsloth")  # its patched forward recomputes with checkpointing
         self.workers = cfg.workers if self.model.device.type == "cpu" else 1
         self.examples, trajs, self.skipped, self.dropped_turns = self._encode(trajs)
@@ -128,23 +137,10 @@ class BCTrainer:
         self.eval_set = [self.examples[i] for i in order[:n_eval]]
         self.train_set = [self.examples[i] for i in order[n_eval:]]
         self.eval_trajs = [trajs[i] for i in order[:n_eval]]  # their episodes: env and turns, for `action_accuracy`
-        decay = [p for p in self.model.parameters() if p.requires_grad and p.dim() >= 2]
-        rest = [p for p in self.model.parameters() if p.requires_grad and p.dim() < 2]
-        self.opt = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay}, {"params": rest, "weight_decay": 0.0}],
-                                     lr=cfg.lr, betas=(0.9, 0.95))
+        self.opt = adamw(self.model, cfg)
         self.sched = get_cosine_schedule_with_warmup(self.opt, cfg.warmup_steps, cfg.max_steps)
         self.step_n, self.epoch, self.cursor, self.history, self.accuracy = 0, 0, 0, [], None
         self._resume()
-
-    def _encode(self, trajs):
-        out, kept, skipped, dropped = [], [], Counter(), 0
-        for t in trajs:
-            ex = encode_example(t.conversations, self.tokenizer, self.cfg.model.max_len)
-            if ex is None: skipped[t.env] += 1; continue
-            out.append(ex); kept.append(t); dropped += ex["dropped_turns"] > 0
-        if not out: raise ValueError(f"no trajectory in {self.cfg.data} fits max_len={self.cfg.model.max_len} with a supervised turn")
-        if skipped: warn_skipped(skipped, len(trajs), self.cfg.model.max_len)
-        return out, kept, sum(skipped.values()), dropped
 
 # %% ../nbs/43_bc.ipynb #94ffb05f
 def warn_skipped(skipped:dict, # env -> episodes left out
@@ -154,6 +150,19 @@ def warn_skipped(skipped:dict, # env -> episodes left out
     warnings.warn(f"BC left out {sum(skipped.values())} of {total} episodes ({envs}): their instruction and last turn alone "
                   f"exceed max_len={max_len} tokens (or they have no supervised reply); raise max_len, or vocab_size for the "
                   f"tiny model (a larger vocabulary spells the same text in fewer tokens)", stacklevel=3)
+
+# %% ../nbs/43_bc.ipynb #d3e4f5a6
+@patch
+def _encode(self:BCTrainer, trajs):
+    "The examples `trajs` give (those that fit `max_len`), the trajectories kept, how many were left out, how many were trimmed."
+    out, kept, skipped, dropped = [], [], Counter(), 0
+    for t in trajs:
+        ex = encode_example(t.conversations, self.tokenizer, self.cfg.model.max_len)
+        if ex is None: skipped[t.env] += 1; continue
+        out.append(ex); kept.append(t); dropped += ex["dropped_turns"] > 0
+    if not out: raise ValueError(f"no trajectory in {self.cfg.data} fits max_len={self.cfg.model.max_len} with a supervised turn")
+    if skipped: warn_skipped(skipped, len(trajs), self.cfg.model.max_len)
+    return out, kept, sum(skipped.values()), dropped
 
 # %% ../nbs/43_bc.ipynb #267090fe
 def _seed_all(seed:int):
