@@ -811,11 +811,10 @@ def expert_action(self:WebArenaEnv) -> str:
     st, pos = (steps[self._plan_pos], self._plan_pos) if self._plan_pos < len(steps) else ({"do": "stop"}, len(steps))
     author = READERS[120](fields, items)[0] if st.get("read") == "author" else None
     if author: st = dict(st, name=author)
-    nxt = self._shown_id("link", "Next Page")
     if st["do"] == "stop":
         ans, seen = READERS[tid](fields, items) if tid in READERS else ("", "")
         act, why, done = f"stop [{ans}]", f"The objective asks: {self.task['intent']} On this page {seen}." if seen else "I am where the objective asks to be.", True
-    elif st["do"] in ("click", "type") and self._shown_id(st["role"], st["name"]) is None and nxt is not None:
+    elif st["do"] in ("click", "type") and self._shown_id(st["role"], st["name"]) is None and (nxt := self._shown_id("link", "Next Page")) is not None:
         act, why, done = f"click [{nxt}]", f"I do not see the {st['role']} '{st['name']}' on this page, so I go to the next page.", False
     else: act, why, done = self._plan_turn(st)
     if author and act.startswith("click"): why = f"The post was submitted by {author}, so I open the profile page of {author}."
