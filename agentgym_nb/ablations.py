@@ -26,13 +26,9 @@ def variant(cfg:EvolConfig, name:str, root:Path) -> EvolConfig:
 
 # %% ../nbs/61_ablations.ipynb #81cb5132
 def bc_large(evol:AgentEvol, root:Path) -> Path:
-    "BC from the base on AgentTraj-L (steps scaled to its size); its model folder."
-    from agentgym_nb.trajectory import load_trajectories
+    "BC from the base on AgentTraj-L for BC's steps; its model folder."
     out = root/"bc-l"
-    if not (out/"model").exists():
-        big = evol.data_dir/"agenttraj-l"
-        steps = round(evol.preset.bc_steps * len(load_trajectories(big)) / len(load_trajectories(evol.agenttraj)))
-        evol._train(big, out, steps)
+    if not (out/"model").exists(): evol._train(evol.data_dir/"agenttraj-l", out, evol.preset.bc_steps)
     return out/"model"
 
 # %% ../nbs/61_ablations.ipynb #036bcd11
