@@ -60,7 +60,7 @@ def run_ablation(cfg:EvolConfig, # the shared settings; `cfg.out` is the root, `
     evol = AgentEvol(variant(cfg, run, root)); t = evol.run(progress=progress)
     got = {run: _results(evol, M)} | ({"bc": _results(evol, 0)} | ({"control": _results(evol, M, "control")} if M else {})
                                       if run == "agentevol" else {})
-    return got, [dict(run=run, round=k, success=t.loc[f"round-{k} greedy", "avg"]) for k in range(M + 1)]
+    return got, [dict(run=run, round=k, success=t.loc[f"round-{k} greedy", "avg"]) for k in range(M + 1) if evol.evaluated(k)]
 
 # %% ../nbs/61_ablations.ipynb #b0bd746e
 def seed_configs(cfg:EvolConfig, seeds:int=1) -> list[EvolConfig]:
