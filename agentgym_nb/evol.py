@@ -144,7 +144,6 @@ def _bc_config(self:AgentEvol, data:Path, out:Path, steps:int):
     from agentgym_nb.bc import BCConfig
     return BCConfig.from_preset(self.preset, str(data), str(out), self.seed, max_steps=steps, action_turns=0)
 
-
 # %% ../nbs/60_evol.ipynb #07ecf069
 @patch
 def _train(self:AgentEvol, data:Path, out:Path, steps:int) -> dict:
@@ -228,7 +227,6 @@ def same_training(a:dict, b:dict) -> bool:
     norm = lambda d: json.loads(json.dumps({k: str(Path(v).resolve()) if k == "data" else v for k, v in d.items() if k not in after}, default=str))
     return norm(a) == norm(b)
 
-
 # %% ../nbs/60_evol.ipynb #e1c0a2b4
 @patch
 def control_dir(self:AgentEvol, k:int) -> Path:
@@ -237,7 +235,6 @@ def control_dir(self:AgentEvol, k:int) -> Path:
     control = self._bc_config(self.agenttraj, self.round_dir(k)/"control", self.preset.bc_steps)
     if f.exists() and same_training(json.loads(f.read_text()), asdict(control)): return self.model_dir(0)
     return self.round_dir(k)/"control"/"model"
-
 
 # %% ../nbs/60_evol.ipynb #f51cb989
 @patch
