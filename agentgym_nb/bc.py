@@ -90,15 +90,16 @@ class BCConfig:
     share_heads: bool = True  # read an instruction shared by rows of a micro-batch once (`supervised_loss`); off under unsloth
     workers: int = 2  # on a CPU: threads that share each micro-batch (`backward_shares`); a GPU uses 1
 
-    @classmethod
-    def from_preset(cls, p:Preset, data:str, out:str, seed:int=0, **overrides) -> "BCConfig":
-        "The run preset `p` describes, on `data`, writing to `out`; `overrides` set any other field (e.g. `max_steps`)."
-        m = ModelConfig(name=p.model, hidden_size=p.hidden_size, n_layers=p.n_layers, n_heads=p.n_heads,
-                        intermediate_size=3 * p.hidden_size, max_len=p.max_len, lora_r=p.lora_r, seed=seed,
-                        dtype="float32" if p.model == "tiny" else "bfloat16")
-        return cls(**{**dict(data=data, out=out, model=m, vocab_size=p.vocab_size, batch_size=p.bc_batch, grad_accum=p.bc_grad_accum,
-                             lr=p.bc_lr, warmup_steps=p.bc_warmup, max_steps=p.bc_steps, eval_every=p.bc_eval_every,
-                             ckpt_every=p.bc_ckpt_every, seed=seed, max_new_tokens=p.max_new_tokens), **overrides})
+# %% ../nbs/43_bc.ipynb #8e087904
+@patch(cls_method=True)
+def from_preset(cls:BCConfig, p:Preset, data:str, out:str, seed:int=0, **overrides) -> "BCConfig":
+    "The run preset `p` describes, on `data`, writing to `out`; `overrides` set any other field (e.g. `max_steps`)."
+    m = ModelConfig(name=p.model, hidden_size=p.hidden_size, n_layers=p.n_layers, n_heads=p.n_heads,
+                    intermediate_size=3 * p.hidden_size, max_len=p.max_len, lora_r=p.lora_r, seed=seed,
+                    dtype="float32" if p.model == "tiny" else "bfloat16")
+    return cls(**{**dict(data=data, out=out, model=m, vocab_size=p.vocab_size, batch_size=p.bc_batch, grad_accum=p.bc_grad_accum,
+                         lr=p.bc_lr, warmup_steps=p.bc_warmup, max_steps=p.bc_steps, eval_every=p.bc_eval_every,
+                         ckpt_every=p.bc_ckpt_every, seed=seed, max_new_tokens=p.max_new_tokens), **overrides})
 
 # %% ../nbs/43_bc.ipynb #d1e2f3a4
 def run_tokenizer(cfg:BCConfig, trajs:list, folder:Path):

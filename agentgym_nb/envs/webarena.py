@@ -571,17 +571,21 @@ class WebArenaEnv(TextEnv):
         self._plan_pos, self._pending = 0, None
         self.bt = next_browser()  # the browser thread (and Chromium) of this env's sessions
 
-    @property
-    def sites(self):
-        if self._sites is None: self._sites = local_sites(self.seed)
-        return self._sites
+# %% ../../nbs/25_envs_webarena.ipynb #235e05e1
+@patch(as_prop=True)
+def sites(self:WebArenaEnv):
+    "Where the task's sites are: the `sites` given, else our local sites (started on first use)."
+    if self._sites is None: self._sites = local_sites(self.seed)
+    return self._sites
 
-    @property
-    def tasks(self) -> list:
-        if self._tasks is None:
-            from agentgym_nb.envs.webarena_sites import tasks
-            self._tasks = tasks() if self.seed is None else tasks(seed=self.seed)
-        return self._tasks
+# %% ../../nbs/25_envs_webarena.ipynb #235e05e2
+@patch(as_prop=True)
+def tasks(self:WebArenaEnv) -> list:
+    "The WebArena task configs: the `tasks` given, else our sites' (`webarena_sites.tasks`, with the env's seed)."
+    if self._tasks is None:
+        from agentgym_nb.envs.webarena_sites import tasks
+        self._tasks = tasks() if self.seed is None else tasks(seed=self.seed)
+    return self._tasks
 
 # %% ../../nbs/25_envs_webarena.ipynb #5f600922
 @patch
