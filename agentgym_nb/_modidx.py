@@ -2444,6 +2444,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                   'agentgym_nb.evol.AgentEvol.plot_shares': ('evol.html#agentevol.plot_shares', 'agentgym_nb/evol.py'),
                                   'agentgym_nb.evol.AgentEvol.pool': ('evol.html#agentevol.pool', 'agentgym_nb/evol.py'),
                                   'agentgym_nb.evol.AgentEvol.record': ('evol.html#agentevol.record', 'agentgym_nb/evol.py'),
+                                  'agentgym_nb.evol.AgentEvol.round0_eval': ('evol.html#agentevol.round0_eval', 'agentgym_nb/evol.py'),
                                   'agentgym_nb.evol.AgentEvol.round_dir': ('evol.html#agentevol.round_dir', 'agentgym_nb/evol.py'),
                                   'agentgym_nb.evol.AgentEvol.run': ('evol.html#agentevol.run', 'agentgym_nb/evol.py'),
                                   'agentgym_nb.evol.AgentEvol.shares': ('evol.html#agentevol.shares', 'agentgym_nb/evol.py'),

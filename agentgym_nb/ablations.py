@@ -70,8 +70,9 @@ def seed_configs(cfg:EvolConfig, seeds:int=1) -> list[EvolConfig]:
     return [replace(cfg, seed=s, out=str(root/f"seed-{s}"), bc=str(root/f"seed-{s}"/"bc")) for s in range(cfg.seed, cfg.seed + seeds)]
 
 def train_round0(cfg:EvolConfig) -> str:
-    "Round 0 of `cfg`'s run (BC on AgentTraj, trained if missing): its model folder."
-    return str(AgentEvol(cfg).bc())
+    "Round 0 of `cfg`'s run (BC on AgentTraj, trained if missing) and its AgentEval pass, which every variant reads: its model folder."
+    evol = AgentEvol(cfg); evol.bc(); evol.round0_eval()
+    return str(evol.model_dir(0))
 
 # %% ../nbs/61_ablations.ipynb #0fe1b164
 def seed_spread(per_seed:pd.DataFrame) -> pd.DataFrame:

@@ -6,7 +6,7 @@
 __all__ = ['EvolConfig', 'sampling_shares', 'split_budget', 'SearchTree', 'AgentEvol', 'keep_successes', 'same_training']
 
 # %% ../nbs/60_evol.ipynb #8a228430
-import json, math, shutil
+import hashlib, json, math, shutil
 from dataclasses import dataclass, field, asdict, replace
 from pathlib import Path
 import numpy as np, pandas as pd
@@ -255,17 +255,29 @@ def evaluated(self:AgentEvol, k:int) -> bool:
     "Whether round k gets an AgentEval pass (and a control): every round, or round 0 and the last (`eval_rounds`)."
     return self.cfg.eval_rounds == "all" or k in (0, self.cfg.rounds)
 
+# %% ../nbs/60_evol.ipynb #b7d1e0a2
+@patch
+def round0_eval(self:AgentEvol) -> Path:
+    "Round 0's greedy AgentEval results beside its model (`<bc>/eval/agenteval-<key>`), made the first time they are asked for."
+    key = json.dumps([asdict(self.preset), self.seed, sorted(self.envs)], sort_keys=True, default=str)
+    shared = self.model_dir(0).parent/"eval"/f"agenteval-{hashlib.sha256(key.encode()).hexdigest()[:12]}"
+    if not (shared/"results.csv").exists():
+        own = self.round_dir(0)/"eval"/"greedy"
+        if (own/"results.csv").exists(): shutil.copytree(own, shared, dirs_exist_ok=True)  # a run made before these were shared
+        else: self.evaluate_model(self.model_dir(0), shared, name="round-0-greedy")
+    return shared
+
 # %% ../nbs/60_evol.ipynb #909f57a2
 @patch
 def evaluate(self:AgentEvol, k:int) -> pd.DataFrame:
-    "AgentEval tables of round k (greedy; sampled; the control: round 0's results when round 0 is it), as one paper-style table."
+    "AgentEval tables of round k (greedy; sampled; the control), as one paper-style table; round 0's greedy pass is `round0_eval`'s."
     runs = {"greedy": (self.model_dir(k), 0.0)}
     if self.cfg.eval_sampled: runs["sampled"] = (self.model_dir(k), self.cfg.temperature)
     if k > 0 and self.cfg.control: runs["control"] = (self.control_dir(k), 0.0)
     for name, (model, temp) in runs.items():
-        out, bc = self.round_dir(k)/"eval"/name, self.round_dir(0)/"eval"/"greedy"
-        if k and model == self.model_dir(0) and not temp and (bc/"results.csv").exists() and not (out/"results.csv").exists():
-            shutil.copytree(bc, out, dirs_exist_ok=True)  # the same model, items and greedy decoding: the same episodes
+        out = self.round_dir(k)/"eval"/name
+        if model == self.model_dir(0) and not temp and not (out/"results.csv").exists():
+            shutil.copytree(self.round0_eval(), out, dirs_exist_ok=True)  # the same model, items and greedy decoding: the same episodes
         self.evaluate_model(model, out, temp, name=f"round-{k}-{name}")
     return self.table(k)
 
