@@ -2446,6 +2446,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                       'agentgym_nb.evaluate.results_table': ('evaluate.html#results_table', 'agentgym_nb/evaluate.py'),
                                       'agentgym_nb.evaluate.save_results': ('evaluate.html#save_results', 'agentgym_nb/evaluate.py'),
                                       'agentgym_nb.evaluate.spec_name': ('evaluate.html#spec_name', 'agentgym_nb/evaluate.py'),
+                                      'agentgym_nb.evaluate.stuck_turns': ('evaluate.html#stuck_turns', 'agentgym_nb/evaluate.py'),
                                       'agentgym_nb.evaluate.suite_items': ('evaluate.html#suite_items', 'agentgym_nb/evaluate.py'),
                                       'agentgym_nb.evaluate.wilson_interval': ('evaluate.html#wilson_interval', 'agentgym_nb/evaluate.py')},
             'agentgym_nb.evol': { 'agentgym_nb.evol.AgentEvol': ('evol.html#agentevol', 'agentgym_nb/evol.py'),
