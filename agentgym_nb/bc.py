@@ -425,6 +425,8 @@ def imitation_verdict(accuracy:dict, # per env: action accuracy, a share or `act
                       imitated:float=0.8, # accuracy from which the model acts as the expert does
                       failed:float=0.5, # accuracy below which it did not learn to
                       solved:float=0.5, # success rate from which the env counts as solved
+                      stuck:dict|None=None, # per env: the share of its turns that were stuck (`results_table`'s `stuck_rate`)
+                      stuck_at:float=0.25, # a stuck share from which the verdict says it
                      ) -> dict[str, str]:
     "Per env, in plain words: did the cloned model fail to imitate, or imitate and still fail?"
     out = {}
@@ -436,6 +438,7 @@ def imitation_verdict(accuracy:dict, # per env: action accuracy, a share or `act
         elif s < solved: out[env] = (f"imitated ({a:.0%} of held-out expert actions) yet {s:.0%} success: acting like the expert turn by "
                                      "turn is not enough (errors compound off its path), or the context is cut")
         else: out[env] = f"imitated ({a:.0%} of held-out expert actions) and succeeds ({s:.0%})"
+        if (stuck or {}).get(env, 0) >= stuck_at: out[env] += f"; stuck on {stuck[env]:.0%} of its turns (the same reply to the same observation)"
     return out
 
 # %% ../nbs/43_bc.ipynb #a0545600

@@ -248,7 +248,8 @@ def judge_bc(evol, bc:dict) -> tuple:
     from agentgym_nb.bc import imitation_verdict
     table = evol.evaluate(0)
     res = pd.read_csv(evol.round_dir(0)/"eval"/"greedy"/"results.csv", index_col=0)
-    return table, res, imitation_verdict(bc.get("action_accuracy") or {}, res.success.to_dict())
+    stuck = res.get("stuck_rate", pd.Series()).to_dict()  # results written before the stuck rate was counted have none
+    return table, res, imitation_verdict(bc.get("action_accuracy") or {}, res.success.to_dict(), stuck=stuck)
 
 # %% ../nbs/90_cli.ipynb #e95a5e97
 def cmd_quickstart(a) -> dict:
