@@ -2470,6 +2470,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                   'agentgym_nb.evol.AgentEvol.explore_stats': ('evol.html#agentevol.explore_stats', 'agentgym_nb/evol.py'),
                                   'agentgym_nb.evol.AgentEvol.filter': ('evol.html#agentevol.filter', 'agentgym_nb/evol.py'),
                                   'agentgym_nb.evol.AgentEvol.kept_counts': ('evol.html#agentevol.kept_counts', 'agentgym_nb/evol.py'),
+                                  'agentgym_nb.evol.AgentEvol.kept_nothing': ('evol.html#agentevol.kept_nothing', 'agentgym_nb/evol.py'),
                                   'agentgym_nb.evol.AgentEvol.learn': ('evol.html#agentevol.learn', 'agentgym_nb/evol.py'),
                                   'agentgym_nb.evol.AgentEvol.model_dir': ('evol.html#agentevol.model_dir', 'agentgym_nb/evol.py'),
                                   'agentgym_nb.evol.AgentEvol.plot_shares': ('evol.html#agentevol.plot_shares', 'agentgym_nb/evol.py'),

@@ -107,9 +107,15 @@ class AgentEvol:
 # %% ../nbs/60_evol.ipynb #e702320e
 @patch
 def model_dir(self:AgentEvol, k:int) -> Path:
-    "Round k's model folder."
+    "Round k's model folder: round 0's when rounds 1..k kept nothing and round 0 was trained as they would be (see `learn`)."
     if k == 0: return Path(self.cfg.bc or self.data_dir/"runs"/f"bc-{self.preset.name}")/"model"
+    if self.kept_nothing(k) and self.control_dir(k) == self.model_dir(0): return self.model_dir(0)
     return self.round_dir(k)/"learn"/"model"
+
+@patch
+def kept_nothing(self:AgentEvol, k:int) -> bool:
+    "Whether rounds 1..k have been filtered and every one kept no trajectory."
+    return all((f := self.round_dir(j)/"kept.jsonl").exists() and f.stat().st_size == 0 for j in range(1, k + 1))
 
 # %% ../nbs/60_evol.ipynb #473939ce
 @patch
@@ -239,7 +245,7 @@ def control_dir(self:AgentEvol, k:int) -> Path:
 # %% ../nbs/60_evol.ipynb #f51cb989
 @patch
 def learn(self:AgentEvol, k:int) -> dict:
-    "Train round k's model from the base on AgentTraj + kept (rounds 1..k) for BC's steps; and its matched control, unless round 0 is it."
+    "Train round k's model from the base on AgentTraj + kept (rounds 1..k) for BC's steps, unless that is round 0's training; its matched control, unless round 0 is it."
     data = self.round_dir(k)/"data"; data.mkdir(parents=True, exist_ok=True)
     for f in sorted(self.agenttraj.glob("*.jsonl")): shutil.copy(f, data/f.name)
     for j in range(1, k + 1): shutil.copy(self.round_dir(j)/"kept.jsonl", data/f"kept-round-{j}.jsonl")
