@@ -142,6 +142,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                  'agentgym_nb.cli.command': ('cli.html#command', 'agentgym_nb/cli.py'),
                                  'agentgym_nb.cli.env_names': ('cli.html#env_names', 'agentgym_nb/cli.py'),
                                  'agentgym_nb.cli.env_servers': ('cli.html#env_servers', 'agentgym_nb/cli.py'),
+                                 'agentgym_nb.cli.evolve_stage': ('cli.html#evolve_stage', 'agentgym_nb/cli.py'),
                                  'agentgym_nb.cli.experts_over_http': ('cli.html#experts_over_http', 'agentgym_nb/cli.py'),
                                  'agentgym_nb.cli.judge_bc': ('cli.html#judge_bc', 'agentgym_nb/cli.py'),
                                  'agentgym_nb.cli.main': ('cli.html#main', 'agentgym_nb/cli.py'),

@@ -5,10 +5,10 @@
 # %% auto #0
 __all__ = ['SHARED', 'cmd_envs', 'positive', 'port_number', 'cmd_serve', 'cmd_expert', 'cmd_bench_envs', 'cmd_data_build',
            'cmd_train_bc', 'cmd_bench_train', 'server_urls', 'env_servers', 'ray_executor', 'cmd_eval', 'bench_on_ray',
-           'cmd_bench_rollout', 'cmd_evolve', 'cmd_ablations', 'experts_over_http', 'judge_bc', 'cmd_quickstart',
-           'DefaultsShown', 'KitParser', 'env_names', 'preset_help', 'shared', 'command', 'add_platform_commands',
-           'add_pipeline_commands', 'add_evolution_commands', 'add_learning_commands', 'add_bench_commands',
-           'build_parser', 'main']
+           'cmd_bench_rollout', 'cmd_evolve', 'cmd_ablations', 'experts_over_http', 'judge_bc', 'evolve_stage',
+           'cmd_quickstart', 'DefaultsShown', 'KitParser', 'env_names', 'preset_help', 'shared', 'command',
+           'add_platform_commands', 'add_pipeline_commands', 'add_evolution_commands', 'add_learning_commands',
+           'add_bench_commands', 'build_parser', 'main']
 
 # %% ../nbs/90_cli.ipynb #ec0fe0d1
 import argparse, json, re, sys
@@ -242,14 +242,29 @@ def experts_over_http(p, root:Path, seed:int, progress:bool=True):
     return pd.concat(tables)
 
 # %% ../nbs/90_cli.ipynb #50b9c452
-def judge_bc(evol, bc:dict) -> tuple:
-    "Quickstart's stage 4: the BC model (`evol`'s round 0) on AgentEval: the table, the per-env results, and did it imitate?"
+def judge_bc(evol, bc:dict, say=print) -> tuple:
+    "Quickstart's stage 4: the BC model (`evol`'s round 0) on AgentEval, said; the table, and the results with the verdict: did it imitate?"
     import pandas as pd
     from agentgym_nb.bc import imitation_verdict
-    table = evol.evaluate(0)
-    res = pd.read_csv(evol.round_dir(0)/"eval"/"greedy"/"results.csv", index_col=0)
+    from agentgym_nb.evaluate import markdown_table
+    table, res = evol.evaluate(0), pd.read_csv(evol.round_dir(0)/"eval"/"greedy"/"results.csv", index_col=0)
     stuck = res.get("stuck_rate", pd.Series()).to_dict()  # results written before the stuck rate was counted have none
-    return table, res, imitation_verdict(bc.get("action_accuracy") or {}, res.success.to_dict(), stuck=stuck)
+    verdict = imitation_verdict(bc.get("action_accuracy") or {}, res.success.to_dict(), stuck=stuck)
+    say(markdown_table(table) + f"\nper-episode results in {evol.round_dir(0)/'eval'/'greedy'}\ndid BC imitate the expert?\n"
+        + "\n".join(f"  {e}: {v}" for e, v in verdict.items()))
+    return table, {"avg_success": round(float(res.success.mean()), 4), "n": int(res.n.sum()),
+                   "per_env": {e: round(float(v), 4) for e, v in res.success.items()}, "imitation": verdict}
+
+# %% ../nbs/90_cli.ipynb #5e4a7c01
+def evolve_stage(evol, say=print, progress:bool=True):
+    "Quickstart's stage 5: AgentEvol's rounds, the last evaluated beside its matched control, said; every round's table."
+    from agentgym_nb.evaluate import markdown_table
+    k = evol.cfg.rounds
+    say(f"\n5/5 AgentEvol, {k} rounds of explore, filter, learn; the last evaluated beside its matched control")
+    table = evol.run(progress=progress)
+    say(markdown_table(table) + f"\n\nround {k} paired with its control and with BC on the same items:\n"
+        f"{evol.compare(k).to_string()}\nrun folder: {evol.out}")
+    return table
 
 # %% ../nbs/90_cli.ipynb #e95a5e97
 def cmd_quickstart(a) -> dict:
@@ -257,7 +272,6 @@ def cmd_quickstart(a) -> dict:
     import time
     from agentgym_nb.bc import BCConfig, BCTrainer
     from agentgym_nb.data import DataConfig, build_datasets
-    from agentgym_nb.evaluate import markdown_table
     from agentgym_nb.evol import AgentEvol, EvolConfig
     st = load_settings(); p = st.get_preset(a.preset)
     root, say, t0, minutes = Path(a.out) if a.out else st.data_dir, (lambda *x: None) if a.json else print, time.time(), {}
@@ -273,19 +287,11 @@ def cmd_quickstart(a) -> dict:
                                 eval_sampled=False, eval_rounds="last", seed=st.seed))
     say(f"BC: {bc['steps']} steps, held-out loss {bc['eval_loss']}, {bc['tokens_per_s']:,.0f} tokens/s, "
         f"{bc['minutes']} min; model in {evol.model_dir(0)}\n\n4/5 evaluation of the BC model on AgentEval")
-    ev, bc_res, verdict = judge_bc(evol, bc); lap("bc_eval")
-    say(markdown_table(ev) + f"\nper-episode results in {evol.round_dir(0)/'eval'/'greedy'}\ndid BC imitate the expert?\n"
-        + "\n".join(f"  {e}: {v}" for e, v in verdict.items()))
-    if a.rounds:
-        say(f"\n5/5 AgentEvol, {a.rounds} rounds of explore, filter, learn; the last evaluated beside its matched control")
-        ev = evol.run(progress=not a.json); lap("agentevol")
-        say(markdown_table(ev) + f"\n\nround {a.rounds} paired with its control and with BC on the same items:\n"
-            f"{evol.compare(a.rounds).to_string()}\nrun folder: {evol.out}")
+    ev, bc_eval = judge_bc(evol, bc, say); lap("bc_eval")
+    if a.rounds: ev = evolve_stage(evol, say, progress=not a.json); lap("agentevol")
     say(f"\nminutes per stage: {minutes}, total {sum(minutes.values()):.1f}")
     return {"preset": p.name, "out": str(root), "per_env": {e: round(float(r.success_rate), 4) for e, r in tbl.iterrows()},
-            "n": int(tbl.n.sum()), "agenttraj": {c["env"]: c["kept"] for c in data["agenttraj"]}, "bc": bc,
-            "bc_eval": {"avg_success": round(float(bc_res.success.mean()), 4), "n": int(bc_res.n.sum()),
-                        "per_env": {e: round(float(v), 4) for e, v in bc_res.success.items()}, "imitation": verdict},
+            "n": int(tbl.n.sum()), "agenttraj": {c["env"]: c["kept"] for c in data["agenttraj"]}, "bc": bc, "bc_eval": bc_eval,
             "table": {r: {c: float(v) for c, v in row.items()} for r, row in ev.round(1).to_dict("index").items()},
             "kept": evol.kept_counts(), "minutes": minutes}
 
