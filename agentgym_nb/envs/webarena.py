@@ -537,8 +537,8 @@ def local_sites(seed:int|None=None) -> LocalSiteSource:
     if seed not in _LOCAL: _LOCAL[seed] = LocalSiteSource(seed)
     return _LOCAL[seed].start()
 
-# %% ../../nbs/25_envs_webarena.ipynb #1c5186fd
-INSTRUCTION = """You are an autonomous intelligent agent tasked with navigating a web browser. You will be given web-based tasks. These tasks will be accomplished through the use of specific actions you can issue.
+# %% ../../nbs/25_envs_webarena.ipynb #wa0ins02
+_SHOWN = """You are an autonomous intelligent agent tasked with navigating a web browser. You will be given web-based tasks. These tasks will be accomplished through the use of specific actions you can issue.
 
 Here's the information you'll have:
 The user's objective: This is the task you're trying to complete.
@@ -547,7 +547,10 @@ The current web page's URL: This is the page you're currently navigating.
 The open tabs: These are the tabs you have open.
 The previous action: This is the action you just performed. It may be helpful to track your progress.
 
-The actions you can perform fall into several categories:
+"""
+
+# %% ../../nbs/25_envs_webarena.ipynb #wa0ins04
+_ACTIONS = """The actions you can perform fall into several categories:
 
 Page Operation Actions:
 `click [id]`: This action clicks on an element with a specific id on the webpage.
@@ -569,7 +572,10 @@ URL Navigation Actions:
 Completion Action:
 `stop [answer]`: Issue this action when you believe the task is complete. If the objective is to find a text-based answer, provide the answer in the bracket. If you believe the task is impossible to complete, provide the answer as "N/A" in the bracket.
 
-To be successful, it is very important to follow the following rules:
+"""
+
+# %% ../../nbs/25_envs_webarena.ipynb #1c5186fd
+INSTRUCTION = _SHOWN + _ACTIONS + """To be successful, it is very important to follow the following rules:
 1. You should only issue an action that is valid given the current observation
 2. You should only issue one action at a time.
 3. You should reason step by step and then issue the next action.
