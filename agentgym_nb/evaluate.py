@@ -146,7 +146,7 @@ def compare(runs:dict,  # {run name: list of `Trajectory`}; the first run is the
                              other=np.mean([r["other"] for r in envs]), diff=diff, ci_low=diff - z * se, ci_high=diff + z * se,
                              se=se, p_mcnemar=mcnemar_p(b, c), b=b, c=c))
     df = pd.DataFrame(rows, columns=["run", "env", "n_paired", "base", "other", "diff", "ci_low", "ci_high", "se", "p_mcnemar", "b", "c"])
-    df["significant"] = (df.ci_low > 0) | (df.ci_high < 0)
+    df["significant"] = df.p_mcnemar < math.erfc(z / math.sqrt(2))  # the exact test at the interval's level
     df.insert(2, "baseline", base_name)
     return df.drop(columns=["se", "b", "c"]).set_index(["run", "env"])
 
