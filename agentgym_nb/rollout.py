@@ -110,38 +110,54 @@ def run(self:Rollout) -> list[Trajectory]:
     "Play every task not already finished in `out`; the trajectories in task order."
     if self.executor is not None: return self.executor.run(self, self.agent)
     if hasattr(self.agent, "make"): self.agent = self.agent.make()  # an `AgentSpec`, played here
+    todo = self._open()
+    gen0, t0 = getattr(self.agent, "stats", {}).get("generated_tokens", 0), time.perf_counter()
+    try:
+        while todo or self.live: self._advance(todo)
+    finally: self._close()
+    self._summarise(time.perf_counter() - t0, getattr(self.agent, "stats", {}).get("generated_tokens", 0) - gen0)
+    return [self.finished[t.key] for t in self.tasks]
+
+# %% ../nbs/50_rollout.ipynb #a7e0c1d1
+@patch
+def _open(self:Rollout) -> deque:
+    "The run's state (episodes read back, live ones, the env pool, the results file, the bar); the tasks left to play."
     self.finished = self._resume()
-    todo = deque(t for t in self.tasks if t.key not in self.finished)
     self.live, self.pending, self.idle = {}, {}, defaultdict(list)
     self.pool = ThreadPoolExecutor(self.env_threads) if self.env_threads else None
     self.file = open(self.out, "a", encoding="utf-8") if self.out else None
     self.bar = tqdm(total=len(self.tasks), initial=len(self.finished), desc=self.desc, disable=not self.progress)
     self.env_s = self.wait_s = 0.0
-    gen0, t0 = getattr(self.agent, "stats", {}).get("generated_tokens", 0), time.perf_counter()
-    try:
-        while todo or self.live:
-            while todo and len(self.live) < self.n_parallel:
-                t = todo.popleft()
-                self.live[t.key] = L = _Live(t, self._env(t.env), t0=time.perf_counter())
-                self._env_call(L, "reset")
-            for fut in [f for f in self.pending if f.done()]: self._after_env(self.pending.pop(fut), fut.result())
-            replies = self.agent.poll()
-            for key, reply in replies: self._on_reply(self.live[key], reply)
-            if not replies and self.pending:  # nothing for the agent to do: wait for an env
-                w = time.perf_counter()
-                done, _ = wait(list(self.pending), return_when=FIRST_COMPLETED)
-                self.wait_s += time.perf_counter() - w
-                for fut in done: self._after_env(self.pending.pop(fut), fut.result())
-            elif not replies and self.live and not self.pending:
-                raise RuntimeError(f"agent {self.agent.name!r} returned no reply while {len(self.live)} episodes wait for one")
-    finally:
-        if self.pool: self.pool.shutdown(wait=True)
-        if self.file: self.file.close()
-        self.bar.close()
-        for envs in self.idle.values():
-            for e in envs: e.close()
-    self._summarise(time.perf_counter() - t0, getattr(self.agent, "stats", {}).get("generated_tokens", 0) - gen0)
-    return [self.finished[t.key] for t in self.tasks]
+    return deque(t for t in self.tasks if t.key not in self.finished)
+
+# %% ../nbs/50_rollout.ipynb #a7e0c1d2
+@patch
+def _advance(self:Rollout, todo:deque):
+    "One pass of the loop: start tasks up to `n_parallel`, hand back finished env calls, then the agent's replies (none: wait for an env)."
+    while todo and len(self.live) < self.n_parallel:
+        t = todo.popleft()
+        self.live[t.key] = L = _Live(t, self._env(t.env), t0=time.perf_counter())
+        self._env_call(L, "reset")
+    for fut in [f for f in self.pending if f.done()]: self._after_env(self.pending.pop(fut), fut.result())
+    replies = self.agent.poll()
+    for key, reply in replies: self._on_reply(self.live[key], reply)
+    if replies: return
+    if self.pending:  # nothing for the agent to do: wait for an env
+        w = time.perf_counter()
+        done, _ = wait(list(self.pending), return_when=FIRST_COMPLETED)
+        self.wait_s += time.perf_counter() - w
+        for fut in done: self._after_env(self.pending.pop(fut), fut.result())
+    elif self.live: raise RuntimeError(f"agent {self.agent.name!r} returned no reply while {len(self.live)} episodes wait for one")
+
+# %% ../nbs/50_rollout.ipynb #a7e0c1d3
+@patch
+def _close(self:Rollout):
+    "Shut the env pool, the results file, the bar and every idle env."
+    if self.pool: self.pool.shutdown(wait=True)
+    if self.file: self.file.close()
+    self.bar.close()
+    for envs in self.idle.values():
+        for e in envs: e.close()
 
 # %% ../nbs/50_rollout.ipynb #fddb0313
 @patch
