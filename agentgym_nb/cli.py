@@ -193,7 +193,7 @@ def _evol_config(a):
     st = load_settings(); p = st.get_preset(a.preset)
     kw = {k: v for k, v in dict(rounds=a.rounds, explore_per_env=a.explore_per_env, samples=a.samples, eval_rounds=a.eval_rounds).items()
           if v is not None}
-    return EvolConfig(preset=p, data=a.data or str(st.data_dir), seed=st.seed, eval_sampled=not a.no_sampled_eval,
+    return EvolConfig(preset=p, data=a.data or str(st.data_dir), seed=st.seed if a.seed is None else a.seed, eval_sampled=not a.no_sampled_eval,
                       executor=ray_executor(a), **kw), p
 
 # %% ../nbs/90_cli.ipynb #91b9cb87
@@ -281,10 +281,11 @@ def cmd_quickstart(a) -> dict:
     say(f"expert success on test items, trajectories in {root/'expert'}:\n{tbl.to_string()}\n\n2/5 datasets")
     data = build_datasets(DataConfig.from_preset(p, st.seed), root, progress=not a.json); lap("datasets")
     say(f"AgentTraj {({c['env']: c['kept'] for c in data['agenttraj']})} in {root/'agenttraj'}\n\n3/5 behaviour cloning")
-    bc = BCTrainer(BCConfig.from_preset(p, str(root/"agenttraj"), str(root/"runs"/f"bc-{p.name}"), st.seed), progress=not a.json).fit()
+    bc_dir = root/"runs"/f"bc-{p.name}"
+    bc = BCTrainer(BCConfig.from_preset(p, str(root/"agenttraj"), str(bc_dir), st.seed), progress=not a.json).fit()
     lap("bc")
     evol = AgentEvol(EvolConfig(preset=p, data=str(root), rounds=a.rounds, explore_per_env=a.explore_per_env,
-                                eval_sampled=False, eval_rounds="last", seed=st.seed))
+                                eval_sampled=False, eval_rounds="last", seed=st.seed, bc=str(bc_dir)))
     say(f"BC: {bc['steps']} steps, held-out loss {bc['eval_loss']}, {bc['tokens_per_s']:,.0f} tokens/s, "
         f"{bc['minutes']} min; model in {evol.model_dir(0)}\n\n4/5 evaluation of the BC model on AgentEval")
     ev, bc_eval = judge_bc(evol, bc, say); lap("bc_eval")
@@ -400,6 +401,8 @@ def add_evolution_commands(sub):
         p.add_argument("--samples", type=int, help="plays of each exploration item (default: 2)")
         p.add_argument("--no-sampled-eval", action="store_true", help="evaluate greedily only (saves one evaluation per round)")
         p.add_argument("--eval-rounds", choices=["all", "last"], help="evaluate every round, or round 0 and the last (default: all)")
+        p.add_argument("--seed", type=int, help="the run's seed: round 0's training, exploration items, sampling; a seed other than 0 has its round 0 in DATA/runs/bc-PRESET-seed-S (default: settings.ini's [kit] seed)" if name == "evolve"
+                       else "the first seed: --seeds N runs this one and the N-1 after it (default: settings.ini's [kit] seed)")
         shared(p, *(["--ray", "--ray-actors"] if name == "evolve" else ["--ray"]))  # ablations' Ray tasks are whole runs
         if name == "evolve": p.add_argument("--ablation", choices=["agentevol", "uniform", "no-mcts"], help="run one of the paper's variants (default: agentevol)")
         else:

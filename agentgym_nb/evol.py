@@ -34,7 +34,7 @@ class EvolConfig:
     uct_c: float = 1.0  # UCT's exploration constant
     reward_threshold: float | None = None  # also keep trajectories with reward >= this (graded envs)
     envs: list | None = None  # None: the preset's envs
-    bc: str = ""  # the round-0 model folder; "" = <data>/runs/bc-<preset>, trained there if missing
+    bc: str = ""  # the round-0 model folder; "" = <data>/runs/bc-<preset> (seed 0) or bc-<preset>-seed-<S>, trained there if missing
     eval_sampled: bool = True  # also evaluate with sampling at `temperature`
     control: bool = True  # evaluate the matched control in every evaluated round (round 0 when it was trained as the control; else trained)
     eval_rounds: str = "all"  # "all": AgentEval after every round; "last": after round 0 and the last round only
@@ -108,7 +108,7 @@ class AgentEvol:
 @patch
 def model_dir(self:AgentEvol, k:int) -> Path:
     "Round k's model folder: round 0's when rounds 1..k kept nothing and round 0 was trained as they would be (see `learn`)."
-    if k == 0: return Path(self.cfg.bc or self.data_dir/"runs"/f"bc-{self.preset.name}")/"model"
+    if k == 0: return Path(self.cfg.bc or self.data_dir/"runs"/(f"bc-{self.preset.name}" + (f"-seed-{self.seed}" if self.seed else "")))/"model"
     if self.kept_nothing(k) and self.control_dir(k) == self.model_dir(0): return self.model_dir(0)
     return self.round_dir(k)/"learn"/"model"
 
