@@ -398,14 +398,16 @@ class TextCraftEnv(TextEnv):
         self.task, self.inventory = self.custom or make_task(item), {}
         return task_observation(self.task)
 
-    def commands(self) -> str:
-        "The crafting commands of the episode, one per line (GET /textcraft/commands)."
-        return "\n".join(self.task.commands) if self.task else ""
+# %% ../../nbs/13_envs_textcraft.ipynb #b3c0d1e2
+@patch
+def commands(self:TextCraftEnv) -> str:
+    "The crafting commands of the episode, one per line (GET /textcraft/commands)."
+    return "\n".join(self.task.commands) if self.task else ""
 
-    def goal(self) -> str:
-        "The goal item's id, e.g. 'minecraft:crafting_table' (GET /textcraft/goal)."
-        return f"minecraft:{self.task.goal}" if self.task else ""
-
+@patch
+def goal(self:TextCraftEnv) -> str:
+    "The goal item's id, e.g. 'minecraft:crafting_table' (GET /textcraft/goal)."
+    return f"minecraft:{self.task.goal}" if self.task else ""
 
 # %% ../../nbs/13_envs_textcraft.ipynb #e0ded4b8
 def custom_task(commands:str|None, goal:str|None) -> Task:
