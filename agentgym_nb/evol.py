@@ -276,14 +276,15 @@ def round0_eval(self:AgentEvol) -> Path:
 # %% ../nbs/60_evol.ipynb #909f57a2
 @patch
 def evaluate(self:AgentEvol, k:int) -> pd.DataFrame:
-    "AgentEval tables of round k (greedy; sampled; the control), as one paper-style table; round 0's greedy pass is `round0_eval`'s."
+    "AgentEval tables of round k (greedy; sampled; the control), as one paper-style table; round 0's model's passes are read, not played again."
     runs = {"greedy": (self.model_dir(k), 0.0)}
     if self.cfg.eval_sampled: runs["sampled"] = (self.model_dir(k), self.cfg.temperature)
     if k > 0 and self.cfg.control: runs["control"] = (self.control_dir(k), 0.0)
     for name, (model, temp) in runs.items():
         out = self.round_dir(k)/"eval"/name
-        if model == self.model_dir(0) and not temp and not (out/"results.csv").exists():
-            shutil.copytree(self.round0_eval(), out, dirs_exist_ok=True)  # the same model, items and greedy decoding: the same episodes
+        if model == self.model_dir(0) and not (out/"results.csv").exists():
+            same = self.round_dir(0)/"eval"/"sampled" if temp else self.round0_eval()  # round 0's own pass (greedy: made if missing)
+            if same != out and (same/"results.csv").exists(): shutil.copytree(same, out, dirs_exist_ok=True)  # the same model, items and decoding: the same episodes
         self.evaluate_model(model, out, temp, name=f"round-{k}-{name}")
     return self.table(k)
 
