@@ -281,11 +281,10 @@ def cmd_quickstart(a) -> dict:
     say(f"expert success on test items, trajectories in {root/'expert'}:\n{tbl.to_string()}\n\n2/5 datasets")
     data = build_datasets(DataConfig.from_preset(p, st.seed), root, progress=not a.json); lap("datasets")
     say(f"AgentTraj {({c['env']: c['kept'] for c in data['agenttraj']})} in {root/'agenttraj'}\n\n3/5 behaviour cloning")
-    bc_dir = root/"runs"/f"bc-{p.name}"
-    bc = BCTrainer(BCConfig.from_preset(p, str(root/"agenttraj"), str(bc_dir), st.seed), progress=not a.json).fit()
-    lap("bc")
     evol = AgentEvol(EvolConfig(preset=p, data=str(root), rounds=a.rounds, explore_per_env=a.explore_per_env,
-                                eval_sampled=False, eval_rounds="last", seed=st.seed, bc=str(bc_dir)))
+                                eval_sampled=False, eval_rounds="last", seed=st.seed))
+    bc = BCTrainer(BCConfig.from_preset(p, str(root/"agenttraj"), str(evol.model_dir(0).parent), st.seed), progress=not a.json).fit()
+    lap("bc")
     say(f"BC: {bc['steps']} steps, held-out loss {bc['eval_loss']}, {bc['tokens_per_s']:,.0f} tokens/s, "
         f"{bc['minutes']} min; model in {evol.model_dir(0)}\n\n4/5 evaluation of the BC model on AgentEval")
     ev, bc_eval = judge_bc(evol, bc, say); lap("bc_eval")

@@ -284,7 +284,7 @@ def evaluate(self:AgentEvol, k:int) -> pd.DataFrame:
         out = self.round_dir(k)/"eval"/name
         if model == self.model_dir(0) and not (out/"results.csv").exists():
             same = self.round_dir(0)/"eval"/"sampled" if temp else self.round0_eval()  # round 0's own pass (greedy: made if missing)
-            if same != out and (same/"results.csv").exists(): shutil.copytree(same, out, dirs_exist_ok=True)  # the same model, items and decoding: the same episodes
+            if (same/"results.csv").exists(): shutil.copytree(same, out, dirs_exist_ok=True)  # the same model, items and decoding: the same episodes
         self.evaluate_model(model, out, temp, name=f"round-{k}-{name}")
     return self.table(k)
 
