@@ -50,9 +50,12 @@ nbtest: install
 	$(BIN)/nbdev-test --n-workers 2 --skip-folder-re '^tutorials$$'
 	cd nbs/tutorials && rm -rf course-runs && ../../$(BIN)/nbdev-test --n-workers 1 .
 
-# pytest's exit 5 means no test was selected: not a failure of the suite.
+# pytest's exit 5 means no test was selected: not a failure of the suite. Two workers (pytest-xdist): most tests keep
+# one core busy, so on CI's 2 cores one worker left the other core idle; tests that share a Ray cluster or a
+# JupyterLab are grouped onto one worker (xdist_group).
+PYTEST_WORKERS ?= 2
 pytest: install
-	$(BIN)/python -m pytest tests/ -q -p no:cacheprovider --durations=25; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests selected"; exit 0; fi; exit $$rc
+	$(BIN)/python -m pytest tests/ -q -p no:cacheprovider -n $(PYTEST_WORKERS) --dist loadgroup --durations=25; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests selected"; exit 0; fi; exit $$rc
 
 test: export-check nbtest pytest
 

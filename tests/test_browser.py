@@ -20,6 +20,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 OUT = ROOT / "test-output"
+# `make test` runs two pytest workers: both tests on one, so they share one JupyterLab (the module's `lab`)
+pytestmark = pytest.mark.xdist_group("jupyterlab")
 NOTEBOOK = ROOT / "nbs" / "70_widgets.ipynb"
 TUTORIAL = ROOT / "nbs" / "tutorials" / "01_platform.ipynb"
 SOLUTION = ROOT / "nbs" / "tutorials" / "solutions" / "01_platform.py"

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("ray")
+# `make test` runs two pytest workers: these tests each start a local Ray cluster, one at a time on one worker
+pytestmark = pytest.mark.xdist_group("ray")
 
 
 def cli(*args, cwd=None):
