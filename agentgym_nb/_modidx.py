@@ -2483,6 +2483,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                   'agentgym_nb.evol.AgentEvol.shares': ('evol.html#agentevol.shares', 'agentgym_nb/evol.py'),
                                   'agentgym_nb.evol.AgentEvol.table': ('evol.html#agentevol.table', 'agentgym_nb/evol.py'),
                                   'agentgym_nb.evol.EvolConfig': ('evol.html#evolconfig', 'agentgym_nb/evol.py'),
+                                  'agentgym_nb.evol.EvolConfig.__post_init__': ( 'evol.html#evolconfig.__post_init__',
+                                                                                 'agentgym_nb/evol.py'),
                                   'agentgym_nb.evol.SearchTree': ('evol.html#searchtree', 'agentgym_nb/evol.py'),
                                   'agentgym_nb.evol.SearchTree.__init__': ('evol.html#searchtree.__init__', 'agentgym_nb/evol.py'),
                                   'agentgym_nb.evol.SearchTree.add': ('evol.html#searchtree.add', 'agentgym_nb/evol.py'),

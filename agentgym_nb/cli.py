@@ -281,7 +281,7 @@ def cmd_quickstart(a) -> dict:
     say(f"expert success on test items, trajectories in {root/'expert'}:\n{tbl.to_string()}\n\n2/5 datasets")
     data = build_datasets(DataConfig.from_preset(p, st.seed), root, progress=not a.json); lap("datasets")
     say(f"AgentTraj {({c['env']: c['kept'] for c in data['agenttraj']})} in {root/'agenttraj'}\n\n3/5 behaviour cloning")
-    evol = AgentEvol(EvolConfig(preset=p, data=str(root), rounds=a.rounds, explore_per_env=a.explore_per_env,
+    evol = AgentEvol(EvolConfig(preset=p, data=str(root), rounds=a.rounds, explore_per_env=a.explore_per_env or 0,
                                 eval_sampled=False, eval_rounds="last", seed=st.seed))
     bc = BCTrainer(BCConfig.from_preset(p, str(root/"agenttraj"), str(evol.model_dir(0).parent), st.seed), progress=not a.json).fit()
     lap("bc")
@@ -374,7 +374,7 @@ def add_pipeline_commands(sub):
     p = command(sub, "quickstart", cmd_quickstart, "the main job: experts over HTTP, datasets, behaviour cloning, AgentEvol, evaluation")
     shared(p, "--preset"); p.add_argument("--out", help="the root to build in (default: settings.ini's data_dir)")
     p.add_argument("--rounds", type=int, default=2, help="AgentEvol rounds after BC (0: stop after evaluating BC)")
-    p.add_argument("--explore-per-env", type=int, default=50, help="AgentEvol's exploration items per env and round")
+    p.add_argument("--explore-per-env", type=int, help="AgentEvol's exploration items per env and round (default: the preset's explore_per_env)")
     p = command(sub, "eval", cmd_eval, "evaluate an agent on held-out items: the paper-style table")
     p.add_argument("--agent", default="expert", help="expert | MODEL_FOLDER | untrained:MODEL_FOLDER | openai:URL")
     p.add_argument("--suite", default="agenteval", choices=["agenteval", "test"], help="AgentEval's items, or the test split's")
@@ -396,7 +396,7 @@ def add_evolution_commands(sub):
         p = command(sub, name, fn, help)
         shared(p, "--preset", "--data"); p.add_argument("--out", help="the run folder (default: DATA/runs/evol-PRESET)")
         p.add_argument("--rounds", type=int, help="explore-filter-learn rounds (default: 2)")
-        p.add_argument("--explore-per-env", type=int, help="exploration items per env and round, on average (default: 100)")
+        p.add_argument("--explore-per-env", type=int, help="exploration items per env and round, on average (default: the preset's explore_per_env)")
         p.add_argument("--samples", type=int, help="plays of each exploration item (default: 2)")
         p.add_argument("--no-sampled-eval", action="store_true", help="evaluate greedily only (saves one evaluation per round)")
         p.add_argument("--eval-rounds", choices=["all", "last"], help="evaluate every round, or round 0 and the last (default: all)")

@@ -80,12 +80,13 @@ class Preset:
     rollout_parallel: int = 32  # episodes played at once (and most decoding together)
     max_new_tokens: int = 128  # cap on one reply in tokens
     eval_max_turns: int = 0  # cap on an evaluation episode's turns below the env's own limit; 0: the env's limit
+    explore_per_env: int = 100  # AgentEvol's exploration items per env and round, on average (quickstart, evolve)
     source: Path | None = field(default=None, repr=False, compare=False)  # the file this preset came from, if any
 
     def __post_init__(self):
         sizes = ["vocab_size", "hidden_size", "n_layers", "n_heads"]  # the tiny model's; a hub model brings its own (0 here)
         check_values(self, [("envs", len(self.envs) > 0, "one or more env names, or all"),
-            *at_least(self, 1, "expert_n", "traj_per_env", "eval_per_env", "max_len", "bc_steps", "bc_batch", "bc_grad_accum",
+            *at_least(self, 1, "expert_n", "traj_per_env", "eval_per_env", "explore_per_env", "max_len", "bc_steps", "bc_batch", "bc_grad_accum",
                       "bc_eval_every", "bc_ckpt_every", "rollout_parallel", "max_new_tokens", *(sizes if self.model == "tiny" else [])),
             *at_least(self, 0, *sizes, "lora_r", "bc_warmup", "eval_max_turns"),
             ("traj_l_per_env", self.traj_l_per_env >= self.traj_per_env, f">= traj_per_env ({self.traj_per_env}): AgentTraj-L holds AgentTraj"),

@@ -24,7 +24,7 @@ class EvolConfig:
     data: str = "data"  # the datasets' root (AgentTraj, AgentTraj-L)
     out: str = ""  # the run folder; "" = <data>/runs/evol-<preset>
     rounds: int = 2  # explore → filter → learn → evaluate, this many times
-    explore_per_env: int = 100  # exploration items per env per round, on average (the budget is this × envs)
+    explore_per_env: int = 0  # exploration items per env per round, on average (the budget is this × envs); 0: the preset's
     samples: int = 2  # plays of each exploration item (rollouts per item for the search)
     temperature: float = 1.0  # exploration samples at this temperature (evaluation: greedy and this)
     top_p: float = 1.0
@@ -40,6 +40,8 @@ class EvolConfig:
     eval_rounds: str = "all"  # "all": AgentEval after every round; "last": after round 0 and the last round only
     seed: int = 0
     executor: object = None  # where exploration and evaluation episodes run: None here, or a `cluster.RayExecutor`
+
+    def __post_init__(self): self.explore_per_env = self.explore_per_env or self.preset.explore_per_env
 
 # %% ../nbs/60_evol.ipynb #c206677e
 def sampling_shares(success:dict|None, # env -> success rate in the last exploration (None: no information yet)
