@@ -16,6 +16,7 @@ from fastcore.basics import patch
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
+from .config import Preset
 from .evaluate import load_run
 from .evol import AgentEvol, EvolConfig
 from .rollout import as_tasks
@@ -188,6 +189,7 @@ def open_run(folder) -> AgentEvol:
     run.out = Path(folder)
     cfg = run.out/"config.json"
     known = json.loads(cfg.read_text()) if cfg.exists() else {}
+    known["preset"] = Preset(name=known.get("preset", "default"))  # config.json records only its name
     run.cfg = EvolConfig(**{k: v for k, v in known.items() if k in EvolConfig.__dataclass_fields__ and k != "executor"})
     return run
 
