@@ -7,7 +7,7 @@ __all__ = ['did_you_mean', 'SettingsError', 'check_values', 'at_least', 'ServerS
            'section_to', 'find_settings', 'load_settings', 'machine_info']
 
 # %% ../nbs/00_config.ipynb #e6260ebf
-import configparser, dataclasses, difflib, os, platform, types, typing
+import configparser, dataclasses, difflib, importlib.metadata, os, platform, types, typing
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
@@ -191,9 +191,11 @@ def load_settings(path:str|Path|None=None) -> Settings:
 
 # %% ../nbs/00_config.ipynb #3353cb17
 def machine_info() -> dict:
-    "The machine a benchmark ran on."
+    "The machine a benchmark, a training or an evaluation ran on: its CPU and torch's build move results, not only speed."
     cpu = platform.processor() or platform.machine()
     try: cpu = next(l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name"))
     except (OSError, StopIteration): pass
-    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
+    try: torch = importlib.metadata.version("torch")
+    except importlib.metadata.PackageNotFoundError: torch = None
+    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(), "torch": torch,
             "platform": platform.platform(), "load_avg_1m": round(os.getloadavg()[0], 2)}

@@ -12,6 +12,7 @@ import json, math
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np, pandas as pd
+from .config import machine_info
 from .trajectory import Trajectory, read_jsonl, write_jsonl, write_manifest
 
 # %% ../nbs/51_evaluate.ipynb #0715090f
@@ -99,7 +100,7 @@ def save_results(out_dir,  # the run's folder
     paper = paper_table(tbl, name)
     (out/"table.md").write_text(markdown_table(paper))
     success = {e: round(float(v), 6) for e, v in tbl.success.items()}
-    write_manifest(out, name=name, success=success, errors=int(tbl.errors.sum()), **manifest_extra)
+    write_manifest(out, name=name, success=success, errors=int(tbl.errors.sum()), machine=machine_info(), **manifest_extra)
     return tbl
 
 # %% ../nbs/51_evaluate.ipynb #32436359

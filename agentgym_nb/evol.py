@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, asdict, replace
 from pathlib import Path
 import numpy as np, pandas as pd
 from fastcore.basics import patch
-from .config import Preset
+from .config import Preset, machine_info
 from .data import train_order
 from .rollout import Rollout, Task
 from .trajectory import Trajectory, load_trajectories, read_jsonl, write_jsonl, write_manifest
@@ -331,7 +331,7 @@ def run(self:AgentEvol, rounds:int|None=None, progress:bool=True) -> pd.DataFram
         finally: self.say = lambda text: None
     tables = pd.concat([self.table(k) for k in range(rounds + 1)])
     write_manifest(self.out, dataset="AgentEvol run", config=self.record(), table=tables.reset_index().to_dict("records"),
-                   kept=self.kept_counts())
+                   kept=self.kept_counts(), machine=machine_info())
     return tables
 
 # %% ../nbs/60_evol.ipynb #6ef81523
