@@ -205,6 +205,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                     'agentgym_nb.config.Settings.get_preset': ('config.html#settings.get_preset', 'agentgym_nb/config.py'),
                                     'agentgym_nb.config.SettingsError': ('config.html#settingserror', 'agentgym_nb/config.py'),
                                     'agentgym_nb.config.at_least': ('config.html#at_least', 'agentgym_nb/config.py'),
+                                    'agentgym_nb.config.check_preset': ('config.html#check_preset', 'agentgym_nb/config.py'),
                                     'agentgym_nb.config.check_values': ('config.html#check_values', 'agentgym_nb/config.py'),
                                     'agentgym_nb.config.did_you_mean': ('config.html#did_you_mean', 'agentgym_nb/config.py'),
                                     'agentgym_nb.config.find_settings': ('config.html#find_settings', 'agentgym_nb/config.py'),
