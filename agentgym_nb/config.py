@@ -54,7 +54,7 @@ class ServerSettings:
 # %% ../nbs/00_config.ipynb #c1715903
 @dataclass
 class Preset:
-    "One scale of the whole pipeline: `tiny` for tests, `default` for a CPU laptop, `gpu` for one GPU, `gpu-small` for one GPU without a hub model."
+    "One scale of the whole pipeline: `tiny` for tests, `default` for a CPU laptop (`long`: trained four times as long, `paper`: the paper's difficulty), `gpu` for one GPU, `gpu-small` for one GPU without a hub model."
     name: str = "default"
     envs: list[str] = field(default_factory=lambda: ["maze", "wordle"])  # envs the main job runs on; "all": every registered env
     expert_n: int = 100  # test items per env in the expert table
