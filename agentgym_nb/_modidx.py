@@ -212,6 +212,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                     'agentgym_nb.config.load_settings': ('config.html#load_settings', 'agentgym_nb/config.py'),
                                     'agentgym_nb.config.machine_info': ('config.html#machine_info', 'agentgym_nb/config.py'),
                                     'agentgym_nb.config.parse_value': ('config.html#parse_value', 'agentgym_nb/config.py'),
+                                    'agentgym_nb.config.preset_items': ('config.html#preset_items', 'agentgym_nb/config.py'),
                                     'agentgym_nb.config.section_to': ('config.html#section_to', 'agentgym_nb/config.py')},
             'agentgym_nb.core': { 'agentgym_nb.core.TextEnv': ('core.html#textenv', 'agentgym_nb/core.py'),
                                   'agentgym_nb.core.TextEnv.__init__': ('core.html#textenv.__init__', 'agentgym_nb/core.py'),

@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['did_you_mean', 'SettingsError', 'check_values', 'at_least', 'ServerSettings', 'Preset', 'check_preset', 'Settings',
-           'parse_value', 'section_to', 'find_settings', 'load_settings', 'machine_info']
+           'parse_value', 'section_to', 'find_settings', 'preset_items', 'load_settings', 'machine_info']
 
 # %% ../nbs/00_config.ipynb #e6260ebf
 import configparser, dataclasses, difflib, importlib.metadata, os, platform, types, typing
@@ -174,6 +174,16 @@ def find_settings(start:Path|None=None) -> Path|None:
         if (d/"settings.ini").is_file(): return d/"settings.ini"
     return None
 
+# %% ../nbs/00_config.ipynb #c2a7e0d2
+def preset_items(cp:configparser.ConfigParser, section:str, path, seen:tuple=()) -> dict:
+    "The ini items of preset `section`: those of the preset its `like` key names (and so on), updated by its own."
+    own = dict(cp[section]); base = own.pop("like", None)
+    if base is None: return own
+    if not cp.has_section(f"preset.{base}") or f"preset.{base}" in (*seen, section):
+        raise SettingsError(f"[{section}] in {path} key 'like': {base!r} is not another preset here "
+                            f"(presets: {', '.join(s[7:] for s in cp.sections() if s.startswith('preset.'))}; no cycles)")
+    return {**preset_items(cp, f"preset.{base}", path, (*seen, section)), **own}
+
 # %% ../nbs/00_config.ipynb #3b2c6ac4
 def load_settings(path:str|Path|None=None) -> Settings:
     "Read `settings.ini` into `Settings`; unknown sections, keys and bad values raise `SettingsError`."
@@ -188,7 +198,7 @@ def load_settings(path:str|Path|None=None) -> Settings:
             raise SettingsError(f"{path}: unknown section [{sec}] (expected [kit], [server], [preset.NAME])")
     kit = dict(cp["kit"]) if cp.has_section("kit") else {}
     server = section_to(ServerSettings, dict(cp["server"]) if cp.has_section("server") else {}, f"[server] in {path}")
-    presets = {s[7:]: section_to(Preset, dict(cp[s]), f"[{s}] in {path}", name=s[7:], source=path)
+    presets = {s[7:]: section_to(Preset, preset_items(cp, s, path), f"[{s}] in {path}", name=s[7:], source=path)
                for s in cp.sections() if s.startswith("preset.")}
     st = section_to(Settings, kit, f"[kit] in {path}", server=server, presets=presets or {"default": Preset()})
     st.source = path
