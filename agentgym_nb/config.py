@@ -56,14 +56,14 @@ class ServerSettings:
 class Preset:
     "One scale of the whole pipeline: `tiny` for tests, `default` for a CPU laptop (`long`: trained four times as long, `paper`: the paper's difficulty), `gpu` for one GPU, `gpu-small` for one GPU without a hub model."
     name: str = "default"
-    envs: list[str] = field(default_factory=lambda: ["maze", "wordle"])  # envs the main job runs on; "all": every registered env
+    envs: list[str] = field(default_factory=lambda: ["maze-7x7", "wordle", "textcraft-d2", "babyai-easy"])  # envs the main job runs on; "all": every registered env
     expert_n: int = 100  # test items per env in the expert table
     bench_seconds: float = 5.0  # length of each benchmark phase
     bench_sessions: list[int] = field(default_factory=lambda: [1, 64])  # concurrent HTTP sessions to measure
     traj_per_env: int = 500  # AgentTraj expert episodes per env
     traj_l_per_env: int = 1200  # AgentTraj-L expert episodes per env (a superset)
     eval_per_env: int = 200  # AgentEval held-out test items per env
-    noise: float = 0.0  # DART-style noise in expert data: chance of a random, unsupervised turn
+    noise: float = 0.1  # DART-style noise in expert data: chance of a random, unsupervised turn
     model: str = "tiny"  # "tiny" (from scratch) or a hub model id / local path
     vocab_size: int = 2048  # tokenizer trained locally for the tiny model
     hidden_size: int = 128  # tiny model width
@@ -71,17 +71,17 @@ class Preset:
     n_heads: int = 4  # attention heads
     max_len: int = 1024  # context in tokens (training and rollouts)
     lora_r: int = 0  # LoRA rank; 0 trains every weight
-    bc_steps: int = 300  # behaviour-cloning optimizer steps
+    bc_steps: int = 600  # behaviour-cloning optimizer steps
     bc_batch: int = 16  # sequences per micro-batch
     bc_grad_accum: int = 1  # micro-batches per step
     bc_lr: float = 3e-3  # peak learning rate
     bc_warmup: int = 30  # warm-up steps
-    bc_eval_every: int = 50  # steps between held-out losses
+    bc_eval_every: int = 100  # steps between held-out losses
     bc_ckpt_every: int = 100  # steps between checkpoints
-    rollout_parallel: int = 32  # episodes played at once (and most decoding together)
+    rollout_parallel: int = 128  # episodes played at once (and most decoding together)
     max_new_tokens: int = 128  # cap on one reply in tokens
-    eval_max_turns: int = 0  # cap on an evaluation episode's turns below the env's own limit; 0: the env's limit
-    explore_per_env: int = 100  # AgentEvol's exploration items per env and round, on average (quickstart, evolve)
+    eval_max_turns: int = 20  # cap on an evaluation episode's turns below the env's own limit; 0: the env's limit
+    explore_per_env: int = 50  # AgentEvol's exploration items per env and round, on average (quickstart, evolve)
     source: Path | None = field(default=None, repr=False, compare=False)  # the file this preset came from, if any
 
     def __post_init__(self): check_preset(self)
