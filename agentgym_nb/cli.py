@@ -200,10 +200,10 @@ def _evol_config(a):
 def cmd_evolve(a) -> dict:
     "AgentEvol on a preset: every round's AgentEval table."
     from agentgym_nb.ablations import variant
-    from agentgym_nb.evol import AgentEvol
+    from agentgym_nb.evol import AgentEvol, run_folder
     from agentgym_nb.evaluate import markdown_table
     cfg, p = _evol_config(a)
-    root = Path(a.out) if a.out else Path(cfg.data)/"runs"/f"evol-{p.name}"
+    root = Path(a.out) if a.out else run_folder(cfg.data, "evol", p.name, cfg.seed)
     evol = AgentEvol(variant(cfg, a.ablation or "agentevol", root))
     tbl = evol.run(progress=not a.json)
     if not a.json: print(markdown_table(tbl) + f"\nrun folder: {evol.out}")
@@ -217,8 +217,9 @@ def cmd_ablations(a) -> dict:
     import dataclasses
     from agentgym_nb.ablations import ablations
     from agentgym_nb.evaluate import markdown_table
+    from agentgym_nb.evol import run_folder
     cfg, p = _evol_config(a)  # with --ray, each run × seed is a Ray task that plays its episodes in process
-    cfg = dataclasses.replace(cfg, out=a.out or str(Path(cfg.data)/"runs"/f"evol-{p.name}"), executor=None)
+    cfg = dataclasses.replace(cfg, out=a.out or str(run_folder(cfg.data, "evol", p.name, cfg.seed)), executor=None)
     table, per_round = ablations(cfg, rows=a.rows.split(",") if a.rows else None, seeds=a.seeds, executor=ray_executor(a),
                                  progress=not a.json)
     if not a.json: print(markdown_table(table))
@@ -394,7 +395,7 @@ def add_evolution_commands(sub):
     for name, fn, help in [("evolve", cmd_evolve, "AgentEvol: explore, filter, learn, evaluate, for some rounds"),
                            ("ablations", cmd_ablations, "the paper's ablation table on a preset")]:
         p = command(sub, name, fn, help)
-        shared(p, "--preset", "--data"); p.add_argument("--out", help="the run folder (default: DATA/runs/evol-PRESET)")
+        shared(p, "--preset", "--data"); p.add_argument("--out", help="the run folder (default: DATA/runs/evol-PRESET, or evol-PRESET-seed-S for --seed S other than 0)")
         p.add_argument("--rounds", type=int, help="explore-filter-learn rounds (default: 2)")
         p.add_argument("--explore-per-env", type=positive(int), help="exploration items per env and round, on average (default: the preset's explore_per_env)")
         p.add_argument("--samples", type=int, help="plays of each exploration item (default: 2)")
