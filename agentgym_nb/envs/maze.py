@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['MAZE_SEED', 'ROOMS', 'LOOPS', 'MOVES', 'MIN_DIST', 'MAX_DIST', 'WALL_WORDS', 'MOVE_ACTIONS', 'INSTRUCTION', 'BACK',
-           'CAME_FROM', 'Maze7x7Env', 'carve_maze', 'distances', 'Maze', 'make_maze', 'describe', 'MazeEnv',
-           'read_observation', 'last_move', 'toward', 'walker_move']
+           'CAME_FROM', 'AXES', 'Maze7x7Env', 'carve_maze', 'distances', 'Maze', 'make_maze', 'describe', 'MazeEnv',
+           'read_observation', 'last_move', 'axis_moves', 'toward', 'say_toward', 'walker_move']
 
 # %% ../../nbs/10_envs_maze.ipynb #cf442557
 import re
@@ -223,10 +223,21 @@ BACK = {"up": "down", "down": "up", "left": "right", "right": "left"}
 CAME_FROM = {"up": "below", "down": "above", "left": "the right", "right": "the left"}  # where a move came from
 
 # %% ../../nbs/10_envs_maze.ipynb #db3d0c0d
+AXES = (("row", "up", "down"), ("column", "left", "right"))  # a position is (row, column): down adds a row
+
+def axis_moves(pos:tuple, goal:tuple) -> list[str|None]:
+    "For the row, then the column: the move that brings `pos` closer to `goal`, or None where they agree."
+    return [None if g == p else (less if g < p else more) for p, g, (_, less, more) in zip(pos, goal, AXES)]
+
 def toward(pos:tuple, goal:tuple) -> list[str]:
     "The moves that bring `pos` closer to `goal`: up or down first, then left or right."
-    (x, y), (gx, gy) = pos, goal
-    return ([("up" if gx < x else "down")] if gx != x else []) + ([("left" if gy < y else "right")] if gy != y else [])
+    return [m for m in axis_moves(pos, goal) if m]
+
+# %% ../../nbs/10_envs_maze.ipynb #6aca5a35
+def say_toward(pos:tuple, goal:tuple) -> str:
+    "Where the goal lies, worked out in words from the two positions: 'Row 4 to 5 goes down, ...: the goal is down.'"
+    said = [f"{name} {p} to {g} " + (f"goes {m}" if m else "stays") for (name, *_), p, g, m in zip(AXES, pos, goal, axis_moves(pos, goal))]
+    return f"{said[0].capitalize()}, {said[1]}: the goal is {' and '.join(toward(pos, goal))}."
 
 # %% ../../nbs/10_envs_maze.ipynb #3727c41c
 def walker_move(goal:tuple, pos:tuple, blocked:set, last:str|None) -> tuple[str, str]:
@@ -250,7 +261,7 @@ def expert_action(self:MazeEnv) -> str:
     if told is None: return format_react("I have not been told where I am; I try moving up.", "move up")
     (goal, pos, blocked), last = told, last_move(self.transcript)
     move, why = walker_move(goal, pos, blocked, last)
-    return format_react(f"The goal is {' and '.join(toward(pos, goal))}. {why}", f"move {move}")
+    return format_react(f"{say_toward(pos, goal)} {why}", f"move {move}")
 
 # %% ../../nbs/10_envs_maze.ipynb #bdd11ff7
 Maze7x7Env = register_variant(MazeEnv, "maze-7x7", "Maze7x7", rooms=3, max_turns=20)
