@@ -106,11 +106,12 @@ class AgentEvol:
         self.envs = cfg.envs or self.preset.env_names()
         self.out = Path(cfg.out or run_folder(self.data_dir, "evol", self.preset.name, self.seed))
         self.out.mkdir(parents=True, exist_ok=True)
-        if (self.out/"config.json").exists(): check_same_run(json.loads((self.out/"config.json").read_text()), self.record(), self.out)
+        record, saved = self.record(), self.out/"config.json"
+        if saved.exists(): check_same_run(json.loads(saved.read_text()), record, self.out)
         self.agenttraj = self.data_dir/"agenttraj"
         self.say = lambda text: None  # where a stage reports its progress (`run` points it at its bar)
         if not self.agenttraj.exists(): raise ValueError(f"no AgentTraj at {self.agenttraj}: run `agentgym-nb data build --preset {self.preset.name}`")
-        (self.out/"config.json").write_text(json.dumps(self.record(), indent=1))
+        saved.write_text(json.dumps(record, indent=1))
 
     def record(self) -> dict:
         "The run's config as JSON values: the preset by its name, round 0 by its folder, the executor by its settings."
